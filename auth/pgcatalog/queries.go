@@ -1,0 +1,150 @@
+package pgcatalog
+
+// SQL used by the catalog. Every value comes in as a parameter; nothing is
+// spliced into these strings.
+
+// sqlUser finds the account behind a username ($1).
+const sqlUser = `
+SELECT u.user_id, e.entity_id, u.disabled, u.valid_from, u.valid_until,
+       u.access_window_start, u.access_window_end, COALESCE(u.timezone, '')
+  FROM guacamole_entity e
+  JOIN guacamole_user u ON u.entity_id = e.entity_id
+ WHERE e.type = 'USER' AND e.name = $1`
+
+// sqlEffective returns the entities whose permissions apply to a user
+// entity ($1, NULL for users not in the database) with identity group names
+// ($2): enabled groups reached through membership, transitively, plus
+// enabled groups named by the identity and their enabled parents. The
+// disabled checks sit inside the recursion so a disabled group also cuts off
+// the groups above it. The second column says whether any of them holds
+// ADMINISTER.
+const sqlEffective = `
+WITH RECURSIVE eff(entity_id) AS (
+    SELECT ug.entity_id
+      FROM guacamole_user_group_member m
+      JOIN guacamole_user_group ug ON ug.user_group_id = m.user_group_id
+     WHERE m.member_entity_id = $1::integer AND NOT ug.disabled
+    UNION
+    SELECT ug.entity_id
+      FROM guacamole_entity e
+      JOIN guacamole_user_group ug ON ug.entity_id = e.entity_id
+     WHERE e.type = 'USER_GROUP' AND e.name = ANY($2::text[]) AND NOT ug.disabled
+    UNION
+    SELECT ug.entity_id
+      FROM eff
+      JOIN guacamole_user_group_member m ON m.member_entity_id = eff.entity_id
+      JOIN guacamole_user_group ug ON ug.user_group_id = m.user_group_id
+     WHERE NOT ug.disabled
+)
+SELECT ARRAY(SELECT entity_id FROM eff ORDER BY entity_id),
+       EXISTS (SELECT 1 FROM guacamole_system_permission sp
+                WHERE sp.permission = 'ADMINISTER'
+                  AND (sp.entity_id = $1::integer OR sp.entity_id IN (SELECT entity_id FROM eff)))`
+
+// The view queries below take the effective entities ($1) and whether they
+// are administrators ($2).
+
+// readableConnection is the READ test on a connection c.connection_id.
+const readableConnection = `($2::boolean OR EXISTS (
+    SELECT 1 FROM guacamole_connection_permission p
+     WHERE p.connection_id = c.connection_id AND p.permission = 'READ'
+       AND p.entity_id = ANY($1::integer[])))`
+
+const sqlGroups = `
+SELECT g.connection_group_id, COALESCE(g.parent_id, 0), g.connection_group_name,
+       g.type = 'BALANCING',
+       $2::boolean OR EXISTS (
+           SELECT 1 FROM guacamole_connection_group_permission p
+            WHERE p.connection_group_id = g.connection_group_id AND p.permission = 'READ'
+              AND p.entity_id = ANY($1::integer[]))
+  FROM guacamole_connection_group g`
+
+const sqlConnections = `
+SELECT c.connection_id, COALESCE(c.parent_id, 0), c.connection_name, c.protocol,
+       COALESCE(c.proxy_hostname, ''), COALESCE(c.proxy_port, 0),
+       COALESCE(c.max_connections, 0), c.failover_only
+  FROM guacamole_connection c
+ WHERE ` + readableConnection
+
+const sqlParams = `
+SELECT c.connection_id, p.parameter_name, p.parameter_value
+  FROM guacamole_connection_parameter p
+  JOIN guacamole_connection c ON c.connection_id = p.connection_id
+ WHERE ` + readableConnection
+
+// readableProfile is the READ test on a sharing profile s and its connection.
+const readableProfile = readableConnection + ` AND ($2::boolean OR EXISTS (
+    SELECT 1 FROM guacamole_sharing_profile_permission sp
+     WHERE sp.sharing_profile_id = s.sharing_profile_id AND sp.permission = 'READ'
+       AND sp.entity_id = ANY($1::integer[])))`
+
+const sqlProfiles = `
+SELECT s.sharing_profile_id, s.primary_connection_id, s.sharing_profile_name
+  FROM guacamole_sharing_profile s
+  JOIN guacamole_connection c ON c.connection_id = s.primary_connection_id
+ WHERE ` + readableProfile
+
+const sqlProfileParams = `
+SELECT s.sharing_profile_id, pp.parameter_name, pp.parameter_value
+  FROM guacamole_sharing_profile_parameter pp
+  JOIN guacamole_sharing_profile s ON s.sharing_profile_id = pp.sharing_profile_id
+  JOIN guacamole_connection c ON c.connection_id = s.primary_connection_id
+ WHERE ` + readableProfile
+
+// sqlExists tells ErrNotFound from ErrForbidden for a connection ($1) or a
+// connection group ($2) the identity may not open.
+const sqlConnectionExists = `SELECT EXISTS (SELECT 1 FROM guacamole_connection WHERE connection_id = $1)`
+
+const sqlGroupExists = `SELECT EXISTS (SELECT 1 FROM guacamole_connection_group WHERE connection_group_id = $1)`
+
+// sqlActive counts open sessions per connection among $1.
+const sqlActive = `
+SELECT connection_id, count(*)
+  FROM guacamole_connection_history
+ WHERE end_date IS NULL AND connection_id = ANY($1::integer[])
+ GROUP BY connection_id`
+
+// Tracker queries. Lock order is always group row, then connection row, so
+// two instances acquiring children of one balancing group cannot deadlock.
+
+const sqlParent = `SELECT COALESCE(parent_id, 0) FROM guacamole_connection WHERE connection_id = $1`
+
+const sqlLockGroup = `
+SELECT type = 'BALANCING', COALESCE(max_connections, 0), COALESCE(max_connections_per_user, 0)
+  FROM guacamole_connection_group WHERE connection_group_id = $1 FOR UPDATE`
+
+const sqlLockConnection = `
+SELECT connection_name, COALESCE(max_connections, 0), COALESCE(max_connections_per_user, 0)
+  FROM guacamole_connection WHERE connection_id = $1 FOR UPDATE`
+
+// sqlActiveConnection counts open sessions on connection $1: all, and those
+// of username $2.
+const sqlActiveConnection = `
+SELECT count(*), count(*) FILTER (WHERE username = $2)
+  FROM guacamole_connection_history
+ WHERE connection_id = $1 AND end_date IS NULL`
+
+// sqlActiveGroup counts open sessions on the children of group $1.
+const sqlActiveGroup = `
+SELECT count(*), count(*) FILTER (WHERE h.username = $2)
+  FROM guacamole_connection_history h
+  JOIN guacamole_connection c ON c.connection_id = h.connection_id
+ WHERE c.parent_id = $1 AND h.end_date IS NULL`
+
+// sqlStart opens a history row the way the stock web app does: user_id is
+// looked up by name and stays NULL for users not in the database.
+const sqlStart = `
+INSERT INTO guacamole_connection_history
+       (user_id, username, remote_host, connection_id, connection_name, start_date)
+VALUES ((SELECT u.user_id FROM guacamole_user u
+           JOIN guacamole_entity e ON e.entity_id = u.entity_id
+          WHERE e.type = 'USER' AND e.name = $1),
+        $1, NULLIF($2, ''), $3, $4, $5)
+RETURNING history_id`
+
+// sqlEnd closes a history row; GREATEST keeps end ≥ start if clocks of
+// goguacd instances disagree.
+const sqlEnd = `
+UPDATE guacamole_connection_history
+   SET end_date = GREATEST(start_date, $2)
+ WHERE history_id = $1 AND end_date IS NULL`

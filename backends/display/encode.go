@@ -1,0 +1,150 @@
+package display
+
+import (
+	"image"
+	"image/jpeg"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// JPEG policy, as in guacd's display worker: lossy only for areas that
+// change often, are big enough for the JPEG header to pay off, and look
+// like photos rather than text.
+const (
+	jpegMinFPS  = 3
+	jpegMinArea = 4096
+)
+
+// Work splitting: an image bigger than maxJobPixels is cut into horizontal
+// strips so that workers share it; parallel encoding starts only from
+// parallelMinPixels, below which goroutine hand-off costs more than it saves.
+const (
+	maxJobPixels      = 128 << 10
+	parallelMinPixels = 64 << 10
+)
+
+// job is one image to encode.
+type job struct {
+	r       image.Rectangle
+	jpeg    bool
+	quality int
+	out     []byte
+}
+
+// appendJob appends j to jobs, reusing the output buffer left in the slot
+// by an earlier flush.
+func appendJob(jobs []job, j job) []job {
+	if len(jobs) < cap(jobs) {
+		jobs = jobs[:len(jobs)+1]
+		j.out = jobs[len(jobs)-1].out[:0]
+		jobs[len(jobs)-1] = j
+		return jobs
+	}
+	return append(jobs, j)
+}
+
+// appendSplit appends jobs covering r, cut into strips of at most
+// maxJobPixels. JPEG strips are multiples of 16 rows so that no MCU
+// straddles a cut.
+func appendSplit(jobs []job, r image.Rectangle, j job) []job {
+	area := r.Dx() * r.Dy()
+	n := (area + maxJobPixels - 1) / maxJobPixels
+	h := (r.Dy() + n - 1) / n
+	if j.jpeg {
+		h = (h + 15) &^ 15
+	}
+	for y := r.Min.Y; y < r.Max.Y; y += h {
+		j.r = image.Rect(r.Min.X, y, r.Max.X, min(y+h, r.Max.Y))
+		jobs = appendJob(jobs, j)
+	}
+	return jobs
+}
+
+// encoder holds one worker's reusable encoding state.
+type encoder struct {
+	png  *pngEncoder
+	jbuf appendWriter
+}
+
+// workers encodes jobs on up to GOMAXPROCS goroutines. Goroutines live only
+// for one run, so an Engine needs no Close.
+type workers struct {
+	encs []*encoder
+	wg   sync.WaitGroup
+}
+
+// encoder returns worker i's encoder, creating it on first use.
+func (w *workers) encoder(i, level int) *encoder {
+	for len(w.encs) <= i {
+		w.encs = append(w.encs, &encoder{png: newPNGEncoder(level)})
+	}
+	return w.encs[i]
+}
+
+// run encodes every job from img, in parallel when the work is big enough.
+func (w *workers) run(img *image.RGBA, jobs []job, level int) {
+	pixels := 0
+	for i := range jobs {
+		pixels += jobs[i].r.Dx() * jobs[i].r.Dy()
+	}
+	n := min(runtime.GOMAXPROCS(0), len(jobs))
+	if pixels < parallelMinPixels || n < 2 {
+		enc := w.encoder(0, level)
+		for i := range jobs {
+			enc.encode(img, &jobs[i])
+		}
+		return
+	}
+	var next atomic.Int64
+	for k := 1; k < n; k++ {
+		enc := w.encoder(k, level)
+		w.wg.Go(func() { enc.drain(img, jobs, &next) })
+	}
+	w.encoder(0, level).drain(img, jobs, &next)
+	w.wg.Wait()
+}
+
+// drain encodes jobs until none is left.
+func (enc *encoder) drain(img *image.RGBA, jobs []job, next *atomic.Int64) {
+	for {
+		i := int(next.Add(1) - 1)
+		if i >= len(jobs) {
+			return
+		}
+		enc.encode(img, &jobs[i])
+	}
+}
+
+func (enc *encoder) encode(img *image.RGBA, j *job) {
+	if !j.jpeg {
+		j.out = enc.png.encode(j.out[:0], img, j.r, false)
+		return
+	}
+	enc.jbuf.b = j.out[:0]
+	// image/jpeg ignores alpha for *image.RGBA and writes to our
+	// appendWriter, which never fails.
+	_ = jpeg.Encode(&enc.jbuf, img.SubImage(j.r), &jpeg.Options{Quality: j.quality})
+	j.out = enc.jbuf.b
+	enc.jbuf.b = nil
+}
+
+// photoLike reports whether r looks like a photo rather than text or UI,
+// by guacd's measure: fewer than four equal horizontal neighbours per
+// differing one. Every fourth row is enough to tell.
+func photoLike(img *image.RGBA, r image.Rectangle) bool {
+	same, diff := 0, 0
+	n := 4 * r.Dx()
+	for y := r.Min.Y; y < r.Max.Y; y += 4 {
+		o := img.PixOffset(r.Min.X, y)
+		row := img.Pix[o : o+n]
+		for x := 4; x < n; x += 4 {
+			if row[x] == row[x-4] && row[x+1] == row[x-3] && row[x+2] == row[x-2] {
+				same++
+			} else {
+				diff++
+			}
+		}
+	}
+	return same < 4*diff
+}

@@ -1,0 +1,251 @@
+// Package display turns a server-side framebuffer into Guacamole drawing
+// instructions: copy for moved pixels, rect+cfill for solid areas, and PNG
+// or JPEG images for the rest, sent only where pixels really changed. It
+// appends bytes and does no I/O; an Engine is not safe for concurrent use.
+package display
+
+import (
+	"image"
+	"time"
+)
+
+// TileSize is the edge of the square tiles the screen is compared in.
+const TileSize = 64
+
+// RefreshDelay is how long an area sent as JPEG must stay unchanged before
+// a Flush re-sends it losslessly. Backends whose producer goes idle should
+// call Flush once more after this delay when Dirty reports true.
+const RefreshDelay = 300 * time.Millisecond
+
+// Options tune the encoder choice.
+type Options struct {
+	// Lossless forbids JPEG: every image is PNG.
+	Lossless bool
+	// JPEGQuality fixes the JPEG quality (1-100); 0 derives it from the
+	// lag passed to Flush as guacd does: clamp(90-(lag-20ms), 30, 90).
+	JPEGQuality int
+	// CompressLevel is the deflate level for PNG (1-9); 0 means 1, the
+	// fastest, which is what live screen updates want.
+	CompressLevel int
+	// ImageStream is the stream index used for img streams; 0 means 1.
+	// Each image is opened and ended before the next, so one index does;
+	// the caller must not use it for anything else.
+	ImageStream int
+}
+
+// Engine holds a framebuffer, a copy of what clients currently show, and
+// the changes pending for the next Flush.
+type Engine struct {
+	opts Options
+	fb   *image.RGBA // what the producer draws into
+	prev *image.RGBA // what clients show once pending copies are applied
+
+	tilesX, tilesY int
+	damaged        []bool  // per tile: pixels may differ between fb and prev
+	lossy          []bool  // per tile: clients show a JPEG approximation
+	lastDirty      []int64 // per tile: UnixNano of the last flush that changed it
+	anyDamage      bool
+
+	copies      []copyOp
+	sizePending bool
+
+	cursorHot     image.Point
+	cursorImg     *image.RGBA
+	cursorPending bool
+	cursorSet     bool // SetCursor was called: joiners need the cursor
+
+	now    func() time.Time
+	work   workers
+	scroll scrollState
+
+	// Scratch reused across flushes.
+	ops   []op
+	jobs  []job
+	moved []image.Rectangle
+}
+
+// copyOp is a pending copy within layer 0.
+type copyOp struct {
+	src image.Rectangle
+	dst image.Point
+}
+
+// New returns an engine for a w x h screen, initially opaque black.
+// Clients are assumed to start from a blank layer, so the first Flush
+// sends the size and the whole screen.
+func New(w, h int, opts Options) *Engine {
+	e := &Engine{opts: opts, now: time.Now}
+	if e.opts.ImageStream == 0 {
+		e.opts.ImageStream = 1
+	}
+	e.resize(w, h, false)
+	return e
+}
+
+// Image returns the framebuffer producers draw into. Its alpha channel is
+// ignored. After Resize the caller must fetch it again.
+func (e *Engine) Image() *image.RGBA { return e.fb }
+
+// Damage records that pixels within r may have changed.
+func (e *Engine) Damage(r image.Rectangle) {
+	r = r.Intersect(e.fb.Rect)
+	if r.Empty() {
+		return
+	}
+	e.markTiles(r, e.damaged)
+	e.anyDamage = true
+}
+
+// markTiles sets the flag of every tile touching r, which must lie within
+// the screen.
+func (e *Engine) markTiles(r image.Rectangle, flags []bool) {
+	for ty := r.Min.Y / TileSize; ty <= (r.Max.Y-1)/TileSize; ty++ {
+		row := flags[ty*e.tilesX:]
+		for tx := r.Min.X / TileSize; tx <= (r.Max.X-1)/TileSize; tx++ {
+			row[tx] = true
+		}
+	}
+}
+
+// tileRect is the screen area of tile i.
+func (e *Engine) tileRect(i int) image.Rectangle {
+	x, y := (i%e.tilesX)*TileSize, (i/e.tilesX)*TileSize
+	return image.Rect(x, y, x+TileSize, y+TileSize).Intersect(e.fb.Rect)
+}
+
+// CopyRect moves the pixels of src so that its top-left corner lands on
+// dst, in the framebuffer and, through a copy instruction, on clients.
+// Parts outside the screen are clipped. Earlier pending damage inside src
+// moves along with the pixels.
+func (e *Engine) CopyRect(src image.Rectangle, dst image.Point) {
+	d := dst.Sub(src.Min)
+	src = src.Intersect(e.fb.Rect).Intersect(e.fb.Rect.Sub(d))
+	if src.Empty() || d == (image.Point{}) {
+		return
+	}
+	moveRect(e.fb, src, d)
+	moveRect(e.prev, src, d)
+	// Clients copy what they show, so wherever fb and prev differed in src
+	// they now differ at the destination: carry damage and lossiness over.
+	e.anyDamage = e.carry(e.damaged, src, d) || e.anyDamage
+	e.carry(e.lossy, src, d)
+	e.copies = append(e.copies, copyOp{src: src, dst: src.Min.Add(d)})
+}
+
+// carry sets the flags of the tiles that the flagged parts of src land on
+// when moved by d, and reports whether it set any.
+func (e *Engine) carry(flags []bool, src image.Rectangle, d image.Point) bool {
+	e.moved = e.moved[:0]
+	for i, f := range flags {
+		if f {
+			if r := e.tileRect(i).Intersect(src); !r.Empty() {
+				e.moved = append(e.moved, r.Add(d))
+			}
+		}
+	}
+	for _, r := range e.moved {
+		e.markTiles(r, flags)
+	}
+	return len(e.moved) > 0
+}
+
+// moveRect copies the pixels of r, within img, by d, handling overlap.
+func moveRect(img *image.RGBA, r image.Rectangle, d image.Point) {
+	n := 4 * r.Dx()
+	copyRow := func(y int) {
+		s := img.PixOffset(r.Min.X, y)
+		t := img.PixOffset(r.Min.X+d.X, y+d.Y)
+		copy(img.Pix[t:t+n], img.Pix[s:s+n])
+	}
+	if d.Y > 0 {
+		for y := r.Max.Y - 1; y >= r.Min.Y; y-- {
+			copyRow(y)
+		}
+		return
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copyRow(y)
+	}
+}
+
+// Resize changes the screen size. The overlapping area keeps its pixels;
+// new area is opaque black. The framebuffer is replaced: fetch Image again.
+func (e *Engine) Resize(w, h int) {
+	if w == e.fb.Rect.Dx() && h == e.fb.Rect.Dy() {
+		return
+	}
+	e.resize(w, h, true)
+}
+
+func (e *Engine) resize(w, h int, keep bool) {
+	w, h = max(w, 1), max(h, 1)
+	fb := image.NewRGBA(image.Rect(0, 0, w, h))
+	prev := image.NewRGBA(fb.Rect)
+	for i := 3; i < len(fb.Pix); i += 4 {
+		fb.Pix[i] = 0xff
+	}
+	tx, ty := (w+TileSize-1)/TileSize, (h+TileSize-1)/TileSize
+	lossy := make([]bool, tx*ty)
+	lastDirty := make([]int64, tx*ty)
+	if keep {
+		// Clients keep the overlapping part of a resized layer.
+		r := fb.Rect.Intersect(e.fb.Rect)
+		copyPixels(fb, e.fb, r)
+		copyPixels(prev, e.prev, r)
+		for i := range e.lossy {
+			if e.lossy[i] {
+				if t := e.tileRect(i).Intersect(r); !t.Empty() {
+					lossy[(t.Min.Y/TileSize)*tx+t.Min.X/TileSize] = true
+				}
+			}
+		}
+	}
+	e.fb, e.prev = fb, prev
+	e.tilesX, e.tilesY = tx, ty
+	e.damaged = make([]bool, tx*ty)
+	e.lossy, e.lastDirty = lossy, lastDirty
+	e.sizePending = true
+	e.Damage(fb.Rect)
+}
+
+// copyPixels copies the pixels of r from src to dst at the same place.
+func copyPixels(dst, src *image.RGBA, r image.Rectangle) {
+	n := 4 * r.Dx()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		s, t := src.PixOffset(r.Min.X, y), dst.PixOffset(r.Min.X, y)
+		copy(dst.Pix[t:t+n], src.Pix[s:s+n])
+	}
+}
+
+// SetCursor sets the pointer image and its hotspot; img is copied. A nil
+// or empty img hides the pointer.
+func (e *Engine) SetCursor(hotspot image.Point, img *image.RGBA) {
+	e.cursorHot = hotspot
+	e.cursorImg = nil
+	if img != nil && !img.Rect.Empty() {
+		c := image.NewRGBA(image.Rect(0, 0, img.Rect.Dx(), img.Rect.Dy()))
+		for y := 0; y < c.Rect.Dy(); y++ {
+			s := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
+			copy(c.Pix[c.PixOffset(0, y):c.PixOffset(0, y+1)], img.Pix[s:])
+		}
+		e.cursorImg = c
+	}
+	e.cursorPending, e.cursorSet = true, true
+}
+
+// Dirty reports whether a Flush would send anything: pending damage,
+// copies, a resize, a cursor change, or a JPEG area due for its lossless
+// refresh.
+func (e *Engine) Dirty() bool {
+	return e.anyDamage || len(e.copies) > 0 || e.sizePending || e.cursorPending || e.refreshDue(e.now().UnixNano())
+}
+
+// refreshDue reports whether some lossy tile has been still for RefreshDelay.
+func (e *Engine) refreshDue(now int64) bool {
+	for i, l := range e.lossy {
+		if l && now-e.lastDirty[i] >= int64(RefreshDelay) {
+			return true
+		}
+	}
+	return false
+}

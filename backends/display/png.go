@@ -1,0 +1,281 @@
+package display
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+
+	"github.com/klauspost/compress/zlib"
+)
+
+// pngSignature starts every PNG file.
+var pngSignature = [8]byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}
+
+// PNG colour types used here.
+const (
+	pngIndexed = 3
+	pngRGB     = 2
+	pngRGBA    = 6
+)
+
+// PNG row filter types used here.
+const (
+	filterNone = 0
+	filterUp   = 2
+)
+
+// maxPalette is the most colours an indexed PNG can hold.
+const maxPalette = 256
+
+// paletteSlots sizes the open-addressing colour table; a power of two at
+// least 4x maxPalette keeps probe chains short.
+const paletteSlots = 1024
+
+// pngEncoder writes PNG images with a fixed filter and a reusable deflate
+// state. image/png picks a filter per row by trying all five, which costs
+// more than the compression itself; a fixed filter is several times faster
+// for a few percent more bytes on screen content.
+type pngEncoder struct {
+	out   appendWriter
+	zw    *zlib.Writer
+	level int
+
+	rows   []byte // filtered scanlines waiting for the compressor
+	prev   []byte // previous unfiltered scanline (Up filter)
+	cur    []byte // current unfiltered scanline
+	index  []byte // palette index of each pixel, row-major
+	keys   [paletteSlots]uint32
+	vals   [paletteSlots]uint8
+	colors [maxPalette]uint32
+}
+
+// appendWriter is an io.Writer that appends to a byte slice, so the
+// compressor writes straight into the output buffer.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func newPNGEncoder(level int) *pngEncoder {
+	if level < zlib.BestSpeed || level > zlib.BestCompression {
+		level = zlib.BestSpeed
+	}
+	e := &pngEncoder{level: level}
+	// NewWriterLevel only fails on an invalid level, excluded above.
+	e.zw, _ = zlib.NewWriterLevel(&e.out, level)
+	return e
+}
+
+// encode appends the PNG encoding of r within img to dst. With alpha the
+// image is written as RGBA; otherwise alpha is ignored and the image is
+// written as an indexed PNG when it has at most 256 colours, else as RGB.
+func (e *pngEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, alpha bool) []byte {
+	w, h := r.Dx(), r.Dy()
+	e.out.b = dst
+	n := 0
+	if !alpha {
+		n = e.palettize(img, r)
+	}
+	e.out.b = append(e.out.b, pngSignature[:]...)
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	depth := 8
+	switch {
+	case n > 0:
+		depth = paletteDepth(n)
+		ihdr[9] = pngIndexed
+	case alpha:
+		ihdr[9] = pngRGBA
+	default:
+		ihdr[9] = pngRGB
+	}
+	ihdr[8] = byte(depth)
+	e.chunk("IHDR", ihdr[:])
+	if n > 0 {
+		start := e.beginChunk("PLTE")
+		for _, c := range e.colors[:n] {
+			e.out.b = append(e.out.b, byte(c>>16), byte(c>>8), byte(c))
+		}
+		e.endChunk(start)
+	}
+	start := e.beginChunk("IDAT")
+	e.zw.Reset(&e.out)
+	if n > 0 {
+		e.writeIndexed(w, h, depth)
+	} else {
+		e.writeDirect(img, r, alpha)
+	}
+	// Writes go to an appendWriter, which never fails.
+	_ = e.zw.Close()
+	e.endChunk(start)
+	e.chunk("IEND", nil)
+	dst = e.out.b
+	e.out.b = nil
+	return dst
+}
+
+// paletteDepth is the smallest PNG bit depth that holds n colours.
+func paletteDepth(n int) int {
+	switch {
+	case n <= 2:
+		return 1
+	case n <= 4:
+		return 2
+	case n <= 16:
+		return 4
+	}
+	return 8
+}
+
+// palettize records the palette index of every pixel in r and returns the
+// number of colours, or 0 when there are more than maxPalette. Screen
+// content (text, UI) is usually a handful of colours, and an indexed image
+// is a third of the bytes for the compressor to chew through.
+func (e *pngEncoder) palettize(img *image.RGBA, r image.Rectangle) int {
+	w, h := r.Dx(), r.Dy()
+	if cap(e.index) < w*h {
+		e.index = make([]byte, w*h)
+	}
+	idx := e.index[:w*h]
+	clear(e.keys[:])
+	n := 0
+	var last uint32 = 1 << 31 // no RGB key has bit 31 set
+	var lastIdx uint8
+	o := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := img.Pix[img.PixOffset(r.Min.X, y):]
+		row = row[:4*w]
+		for x := 0; x < len(row); x += 4 {
+			c := uint32(row[x])<<16 | uint32(row[x+1])<<8 | uint32(row[x+2])
+			if c != last {
+				slot := (c * 0x9E3779B1) >> 22
+				for {
+					k := e.keys[slot]
+					if k == 0 {
+						if n == maxPalette {
+							return 0
+						}
+						e.keys[slot] = c | 1<<24
+						e.vals[slot] = uint8(n)
+						e.colors[n] = c
+						n++
+						break
+					}
+					if k == c|1<<24 {
+						break
+					}
+					slot = (slot + 1) & (paletteSlots - 1)
+				}
+				last, lastIdx = c, e.vals[slot]
+			}
+			idx[o] = lastIdx
+			o++
+		}
+	}
+	return n
+}
+
+// writeIndexed compresses the packed palette indices with filter None:
+// prediction does not help indices, which are not intensities.
+func (e *pngEncoder) writeIndexed(w, h, depth int) {
+	rowLen := 1 + (w*depth+7)/8
+	e.rows = e.rows[:0]
+	perByte := 8 / depth
+	for y := 0; y < h; y++ {
+		src := e.index[y*w : (y+1)*w]
+		e.rows = append(e.rows, filterNone)
+		if depth == 8 {
+			e.rows = append(e.rows, src...)
+		} else {
+			for x := 0; x < w; x += perByte {
+				var b byte
+				for i := 0; i < perByte; i++ {
+					b <<= depth
+					if x+i < w {
+						b |= src[x+i]
+					}
+				}
+				e.rows = append(e.rows, b)
+			}
+		}
+		if len(e.rows)+rowLen > 32<<10 {
+			e.flushRows()
+		}
+	}
+	e.flushRows()
+}
+
+// writeDirect compresses RGB or RGBA scanlines with the Up filter, which
+// costs one subtraction per byte and suits vertical gradients and repeated
+// rows, common on screens.
+func (e *pngEncoder) writeDirect(img *image.RGBA, r image.Rectangle, alpha bool) {
+	w := r.Dx()
+	bpp := 3
+	if alpha {
+		bpp = 4
+	}
+	n := w * bpp
+	if cap(e.prev) < n {
+		e.prev = make([]byte, n)
+		e.cur = make([]byte, n)
+	}
+	prev, cur := e.prev[:n], e.cur[:n]
+	clear(prev)
+	e.rows = e.rows[:0]
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		src := img.Pix[img.PixOffset(r.Min.X, y):]
+		src = src[:4*w]
+		if alpha {
+			copy(cur, src)
+		} else {
+			for i, j := 0, 0; i < len(src); i, j = i+4, j+3 {
+				cur[j], cur[j+1], cur[j+2] = src[i], src[i+1], src[i+2]
+			}
+		}
+		e.rows = append(e.rows, filterUp)
+		start := len(e.rows)
+		e.rows = append(e.rows, cur...)
+		out := e.rows[start:]
+		for i := range out {
+			out[i] -= prev[i]
+		}
+		prev, cur = cur, prev
+		if len(e.rows)+1+n > 32<<10 {
+			e.flushRows()
+		}
+	}
+	e.flushRows()
+}
+
+func (e *pngEncoder) flushRows() {
+	if len(e.rows) > 0 {
+		// The zlib writer's destination is an appendWriter, which never fails.
+		_, _ = e.zw.Write(e.rows)
+		e.rows = e.rows[:0]
+	}
+}
+
+// beginChunk appends a chunk header with a placeholder length and returns
+// the offset of the length field for endChunk.
+func (e *pngEncoder) beginChunk(typ string) int {
+	start := len(e.out.b)
+	e.out.b = append(e.out.b, 0, 0, 0, 0)
+	e.out.b = append(e.out.b, typ...)
+	return start
+}
+
+// endChunk fills in the length of the chunk begun at start and appends its CRC.
+func (e *pngEncoder) endChunk(start int) {
+	b := e.out.b
+	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-8))
+	e.out.b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start+4:]))
+}
+
+func (e *pngEncoder) chunk(typ string, data []byte) {
+	start := e.beginChunk(typ)
+	e.out.b = append(e.out.b, data...)
+	e.endChunk(start)
+}

@@ -1,0 +1,25 @@
+package display
+
+import "github.com/goguacd/goguacd/protocol"
+
+// AppendState appends what a user joining now needs to see what the other
+// users see after the last Flush: the screen size, the whole screen as
+// lossless PNG, and the cursor. Call it right after a Flush, before the
+// producer changes anything, so that the joiner can apply later Flushes
+// like everyone else: pending copies would otherwise be applied twice.
+func (e *Engine) AppendState(dst []byte) []byte {
+	dst = protocol.AppendSize(dst, 0, e.prev.Rect.Dx(), e.prev.Rect.Dy())
+	e.jobs = appendSplit(e.jobs[:0], e.prev.Rect, job{})
+	e.work.run(e.prev, e.jobs, e.opts.CompressLevel)
+	stream := e.opts.ImageStream
+	for i := range e.jobs {
+		j := &e.jobs[i]
+		dst = protocol.AppendImg(dst, stream, protocol.ModeSrc, 0, "image/png", j.r.Min.X, j.r.Min.Y)
+		dst = protocol.AppendBlob(dst, stream, j.out)
+		dst = protocol.AppendEnd(dst, stream)
+	}
+	if e.cursorSet {
+		dst = e.appendCursor(dst)
+	}
+	return dst
+}

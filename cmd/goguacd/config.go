@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is goguacd's own configuration (-config FILE, YAML). Every field
+// has a working default, so goguacd runs with no file at all.
+type Config struct {
+	Guacd struct {
+		Listen string `yaml:"listen"` // host:port of the guacd-protocol listener
+		Cert   string `yaml:"tls_cert"`
+		Key    string `yaml:"tls_key"`
+	} `yaml:"guacd"`
+	Admin struct {
+		Listen string `yaml:"listen"` // /metrics, /healthz, /readyz; "" disables
+	} `yaml:"admin"`
+	LogLevel      string        `yaml:"log_level"`
+	PIDFile       string        `yaml:"pid_file"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	UserQueue     int           `yaml:"user_queue_bytes"`
+}
+
+func defaultConfig() Config {
+	var c Config
+	c.Guacd.Listen = "127.0.0.1:4822"
+	c.Admin.Listen = "127.0.0.1:9822"
+	c.LogLevel = "info"
+	c.ShutdownGrace = 30 * time.Second
+	return c
+}
+
+// loadConfig overlays the YAML file at path on c. Unknown keys are errors
+// that name the key, the file and the line.
+func loadConfig(c *Config, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.ShutdownGrace < 0 {
+		return fmt.Errorf("config %s: shutdown_grace: must not be negative", path)
+	}
+	return nil
+}

@@ -1,0 +1,362 @@
+package tunnel
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/goguacd/goguacd/backends/backendtest"
+	"github.com/goguacd/goguacd/protocol"
+)
+
+type inputT = backendtest.Input
+
+func rawDial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }
+
+// quickHandshake runs the handshake on nc without a *testing.T, for use in
+// many goroutines.
+func quickHandshake(nc net.Conn, nargs int) error {
+	_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
+	r := protocol.NewReader(nc)
+	msg := protocol.AppendInstruction(nil, "select", "test")
+	if _, err := nc.Write(msg); err != nil {
+		return err
+	}
+	in, err := r.ReadInstruction()
+	if err != nil || !in.Is("args") {
+		return fmt.Errorf("args: %v %v", err, in)
+	}
+	vals := make([]string, nargs+1)
+	vals[0] = "VERSION_1_5_0"
+	msg = protocol.AppendInstruction(nil, "size", "640", "480")
+	msg = protocol.AppendInstruction(msg, "connect", vals...)
+	if _, err := nc.Write(msg); err != nil {
+		return err
+	}
+	in, err = r.ReadInstruction()
+	if err != nil || !in.Is("ready") {
+		return fmt.Errorf("ready: %v %v", err, in)
+	}
+	return nil
+}
+
+func TestJoinAndReadOnly(t *testing.T) {
+	ts := newTestServer(t, nil)
+	owner := dial(t, ts.addr)
+	id := owner.connectTest("VERSION_1_5_0", map[string]string{"color": "0000ff"})
+	owner.expect("sync")
+
+	viewer := dial(t, ts.addr)
+	viewer.send("select", id)
+	args := viewer.expect("args")
+	vals := []string{"VERSION_1_5_0"}
+	for _, n := range args.args[1:] {
+		v := ""
+		if n == "read-only" {
+			v = "true"
+		}
+		vals = append(vals, v)
+	}
+	viewer.send("connect", vals...)
+	if got := viewer.expect("ready").args[0]; got != id {
+		t.Fatalf("joined %q, want %q", got, id)
+	}
+	cf := viewer.expect("cfill")
+	if got := strings.Join(cf.args[2:5], ","); got != "0,0,255" {
+		t.Fatalf("joiner saw colour %s", got)
+	}
+	msg := owner.expect("msg")
+	if msg.args[0] != "1" {
+		t.Fatalf("owner msg %v", msg)
+	}
+
+	// Read-only input never reaches the backend; a clipboard stream is refused.
+	viewer.send("key", "65", "1")
+	viewer.send("clipboard", "4", "text/plain")
+	ack := viewer.expect("ack")
+	if ack.args[0] != "4" || ack.args[2] != "771" {
+		t.Fatalf("ack %v", ack)
+	}
+	// The owner's input does; its drawing reaches the viewer too.
+	owner.send("key", "66", "1")
+	in := waitInput(t, ts, "key")
+	if in.Args[0] != "66" {
+		t.Fatalf("backend got %v; the read-only key must not arrive", in)
+	}
+	viewer.expect("rect")
+
+	// The owner leaves; the connection lives on for the viewer.
+	owner.send("disconnect")
+	if _, err := owner.closedWith(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := ts.Connections(); n != 1 {
+		t.Fatalf("connections after owner left: %d", n)
+	}
+	viewer.send("disconnect")
+	if _, err := viewer.closedWith(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return ts.Connections() == 0 }, "connection to close after its last user")
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestIdleUserTimesOut(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+	c := dial(t, ts.addr)
+	c.connectTest("VERSION_1_5_0", nil)
+	got, err := c.closedWith(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last2 := got[len(got)-2:]
+	if last2[0].op != "error" || last2[0].args[1] != "776" || last2[1].op != "disconnect" {
+		t.Fatalf("want error 776 then disconnect, got %v", got)
+	}
+}
+
+func TestKeepAliveNop(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.KeepAlive = 100 * time.Millisecond })
+	c := dial(t, ts.addr)
+	c.connectTest("VERSION_1_5_0", nil)
+	c.expect("nop")
+}
+
+func TestBackendFailureStatus(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := dial(t, ts.addr)
+	c.connectTest("VERSION_1_5_0", nil)
+	c.expect("sync")
+	c.send("disconnect-backend")
+	got, err := c.closedWith(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawErr bool
+	for _, in := range got {
+		if in.op == "error" && in.args[1] == "515" {
+			sawErr = true
+		}
+	}
+	if !sawErr || got[len(got)-1].op != "disconnect" {
+		t.Fatalf("want error 515 and disconnect, got %v", got)
+	}
+
+	ts.be.OpenErr = &protocol.StatusError{Status: protocol.StatusUpstreamNotFound, Message: "Host not found."}
+	c = dial(t, ts.addr)
+	c.send("select", "test")
+	args := c.expect("args")
+	c.send("connect", append([]string{"VERSION_1_5_0"}, make([]string, len(args.args)-1)...)...)
+	got, err = c.closedWith(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 3 || got[1].op != "error" || got[1].args[1] != "519" {
+		t.Fatalf("want ready, error 519, disconnect; got %v", got)
+	}
+}
+
+// blockingConn is a Conn whose writes stall until released, and whose reads
+// block until closed: a viewer that stopped reading.
+type blockingConn struct {
+	mu      sync.Mutex
+	release chan struct{}
+	closed  chan struct{}
+	once    sync.Once
+	written []byte
+}
+
+func newBlockingConn() *blockingConn {
+	return &blockingConn{release: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (b *blockingConn) ReadInstruction() (protocol.Instruction, error) {
+	<-b.closed
+	return protocol.Instruction{}, net.ErrClosed
+}
+
+func (b *blockingConn) Write(p []byte) error {
+	select {
+	case <-b.release:
+	case <-b.closed:
+		return net.ErrClosed
+	}
+	b.mu.Lock()
+	b.written = append(b.written, p...)
+	b.mu.Unlock()
+	return nil
+}
+func (b *blockingConn) SetReadDeadline(time.Time) error { return nil }
+func (b *blockingConn) Close() error                    { b.once.Do(func() { close(b.closed) }); return nil }
+func (b *blockingConn) RemoteAddr() string              { return "blocked" }
+func (b *blockingConn) output() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.written)
+}
+
+// A viewer that stops reading must not slow the others: they keep getting
+// frames, and the stalled viewer is resynchronised with the full state once
+// it reads again.
+func TestSlowUserDoesNotStallOthers(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.UserQueueLimit = 4 << 10 })
+	owner := dial(t, ts.addr)
+	id := owner.connectTest("VERSION_1_5_0", map[string]string{"fps": "200"})
+
+	slow := newBlockingConn()
+	done := make(chan error, 1)
+	go func() {
+		done <- ts.Serve(context.Background(), slow, Request{JoinID: id, Params: map[string]string{}})
+	}()
+	// While the slow viewer is stalled the owner keeps receiving frames,
+	// far more than its 4 KiB queue could hold.
+	for frames := 0; frames < 300; {
+		in, err := owner.read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("owner stalled after %d frames: %v", frames, err)
+		}
+		if in.op == "sync" {
+			frames++
+			owner.send("sync", in.args[0])
+		}
+	}
+	close(slow.release)
+	// After it catches up, it is sent the complete state again.
+	waitFor(t, func() bool { return strings.Count(slow.output(), "4.size,") >= 2 }, "resync of the slow viewer")
+	slow.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("slow viewer session: %v", err)
+	}
+}
+
+func TestRecordingRoundTrip(t *testing.T) {
+	ts := newTestServer(t, nil)
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "recs")
+	c := dial(t, ts.addr)
+	c.connectTest("VERSION_1_5_0", map[string]string{
+		"recording-path": rec, "create-recording-path": "true",
+		"recording-name": "${GUAC_DATE}-session", "recording-include-keys": "true",
+	})
+	c.expect("sync")
+	c.send("mouse", "10", "20", "1")
+	c.send("key", "65", "1")
+	c.expect("rect")
+	c.send("disconnect")
+	if _, err := c.closedWith(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return ts.Connections() == 0 }, "connection close")
+	name := filepath.Join(rec, time.Now().Format("20060102")+"-session")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file is a valid instruction stream with the output and the input.
+	var p protocol.Parser
+	seen := map[string]int{}
+	for b := data; len(b) > 0; {
+		in, n, err := p.Next(b)
+		if err != nil {
+			t.Fatalf("recording does not parse at %d: %v", len(data)-len(b), err)
+		}
+		seen[string(in.Opcode)]++
+		b = b[n:]
+	}
+	for _, op := range []string{"rect", "cfill", "sync", "mouse", "key"} {
+		if seen[op] == 0 {
+			t.Errorf("recording has no %q (has %v)", op, seen)
+		}
+	}
+	// A second session with the same name does not overwrite: name.1.
+	c = dial(t, ts.addr)
+	c.connectTest("VERSION_1_5_0", map[string]string{"recording-path": rec, "recording-name": "${GUAC_DATE}-session"})
+	c.expect("sync")
+	c.send("disconnect")
+	c.closedWith(5 * time.Second)
+	waitFor(t, func() bool { _, err := os.Stat(name + ".1"); return err == nil }, "name.1")
+}
+
+func TestRecordingNameCannotEscape(t *testing.T) {
+	ts := newTestServer(t, nil)
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "recs")
+	if err := os.Mkdir(rec, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"../escape", "..", "a/b", `a\b`, "${GUAC_USERNAME}"} {
+		c := dial(t, ts.addr)
+		c.send("select", "test")
+		args := c.expect("args")
+		vals := []string{"VERSION_1_5_0"}
+		for _, n := range args.args[1:] {
+			switch n {
+			case "recording-path":
+				vals = append(vals, rec)
+			case "recording-name":
+				vals = append(vals, name)
+			default:
+				vals = append(vals, "")
+			}
+		}
+		c.send("connect", vals...)
+		got, err := c.closedWith(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) < 2 || got[1].op != "error" || got[1].args[1] != "512" {
+			t.Fatalf("name %q: got %v", name, got)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("files escaped the recording path: %v", entries)
+	}
+}
+
+func TestShutdownDrains(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := dial(t, ts.addr)
+	c.connectTest("VERSION_1_5_0", nil)
+	c.expect("sync")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.closedWith(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	for _, in := range got {
+		if in.op == "error" {
+			status = in.args[1]
+		}
+	}
+	if status != "513" {
+		t.Fatalf("want error 513 on drain, got %v", got)
+	}
+	// New sessions are refused while draining.
+	c = dial(t, ts.addr)
+	got, _ = c.closedWith(5 * time.Second)
+	if len(got) == 0 || got[0].op != "error" || got[0].args[1] != "513" {
+		t.Fatalf("new session during drain: %v", got)
+	}
+}

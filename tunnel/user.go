@@ -1,0 +1,205 @@
+package tunnel
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goguacd/goguacd/backends"
+	"github.com/goguacd/goguacd/protocol"
+)
+
+// user is one attached client. Output goes through a bounded queue drained
+// by the user's own writer goroutine, so a slow client never blocks the
+// backend or the other users: when its queue overflows, the queued frames are
+// dropped and the user is sent the complete current state instead
+// (coalescing), once it has caught up.
+type user struct {
+	id       string
+	conn     Conn
+	c        *connection
+	owner    bool
+	readOnly bool
+	info     backends.ClientInfo
+	params   backends.Params
+	username string
+
+	mu       sync.Mutex
+	queue    []byte
+	spare    []byte
+	attached bool
+	resync   bool // queue overflowed: needs Join again once drained
+	closed   bool
+	wake     chan struct{}
+
+	limit     int
+	lastWrite atomic.Int64 // monotonic ms of the last byte queued
+	lag       lagTracker
+	done      chan struct{} // closed when the writer goroutine exits
+}
+
+var _ backends.User = (*user)(nil)
+
+func (u *user) ID() string                { return u.id }
+func (u *user) Owner() bool               { return u.owner }
+func (u *user) ReadOnly() bool            { return u.readOnly }
+func (u *user) Info() backends.ClientInfo { return u.info }
+func (u *user) Params() backends.Params   { return u.params }
+func (u *user) Username() string          { return u.username }
+func (u *user) Lag() time.Duration        { return u.lag.get() }
+
+// Write implements backends.User.
+func (u *user) Write(p []byte) { u.enqueue(p, false) }
+
+// Attach implements backends.User.
+func (u *user) Attach() {
+	u.mu.Lock()
+	u.attached = true
+	u.mu.Unlock()
+}
+
+func (u *user) broadcast(p []byte) { u.enqueue(p, true) }
+
+// enqueue appends p to the queue. Broadcast bytes are skipped while the user
+// is detached. On overflow the queue is dropped and the user detached until
+// it is resynchronised.
+func (u *user) enqueue(p []byte, broadcast bool) {
+	u.mu.Lock()
+	if u.closed || (broadcast && !u.attached) {
+		u.mu.Unlock()
+		return
+	}
+	if len(u.queue)+len(p) > u.limit {
+		u.queue = u.queue[:0]
+		u.attached = false
+		u.resync = true
+		u.c.srv.metrics.coalesced.Inc()
+	} else {
+		u.queue = append(u.queue, p...)
+	}
+	u.mu.Unlock()
+	u.lastWrite.Store(monotonicMillis())
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
+}
+
+// writeLoop is the user's only writer. It exits when the user is closed and
+// its queue drained, or when a write fails (then the transport is closed so
+// the reader ends too).
+func (u *user) writeLoop(keepAlive time.Duration) {
+	defer close(u.done)
+	t := time.NewTimer(keepAlive)
+	defer t.Stop()
+	nop := protocol.AppendNop(nil)
+	for {
+		select {
+		case <-u.wake:
+		case <-t.C:
+			// Server silence: a nop keeps proxies and the client's receive
+			// timer from giving up on an idle session.
+			if monotonicMillis()-u.lastWrite.Load() >= keepAlive.Milliseconds() {
+				u.Write(nop)
+			}
+			t.Reset(keepAlive)
+			continue
+		}
+		for {
+			u.mu.Lock()
+			out := u.queue
+			u.queue, u.spare = u.spare[:0], nil
+			rejoin := false
+			if len(out) == 0 {
+				if u.closed {
+					u.mu.Unlock()
+					// Everything queued went out; closing the transport
+					// also ends the user's reader.
+					_ = u.conn.Close()
+					return
+				}
+				rejoin, u.resync = u.resync, false
+			}
+			u.mu.Unlock()
+			if rejoin {
+				u.c.rejoin(u)
+				continue
+			}
+			if len(out) == 0 {
+				break
+			}
+			if err := u.conn.Write(out); err != nil {
+				u.c.srv.logger.Debug("write failed", "user", u.id, "err", err)
+				u.markClosed()
+				_ = u.conn.Close()
+				return
+			}
+			u.c.srv.metrics.bytesOut.Add(float64(len(out)))
+			// Keep a modest buffer for reuse; give large ones back so an idle
+			// user holds little memory.
+			if cap(out) <= 64<<10 {
+				u.mu.Lock()
+				u.spare = out[:0]
+				u.mu.Unlock()
+			}
+		}
+	}
+}
+
+// markClosed stops further queueing; the writer drains what is queued and exits.
+func (u *user) markClosed() {
+	u.mu.Lock()
+	u.closed = true
+	u.attached = false
+	u.mu.Unlock()
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
+}
+
+var clockBase = time.Now()
+
+// monotonicMillis is milliseconds on the monotonic clock, the time base of
+// sync timestamps (guacd uses CLOCK_MONOTONIC too, not epoch time).
+func monotonicMillis() int64 { return time.Since(clockBase).Milliseconds() }
+
+// lagTracker estimates how far a user's display trails, from sync
+// acknowledgements, as guacd does: the growth of the round trip over its
+// baseline.
+type lagTracker struct {
+	mu            sync.Mutex
+	lastAck       int64
+	lastDuration  int64
+	haveBaseline  bool
+	processingLag atomic.Int64 // ms
+}
+
+func (l *lagTracker) get() time.Duration {
+	return time.Duration(l.processingLag.Load()) * time.Millisecond
+}
+
+// ack records the client's sync acknowledgement of timestamp ts. It reports
+// false for a timestamp the server never sent (in the future).
+func (l *lagTracker) ack(ts int64) bool {
+	now := monotonicMillis()
+	if ts > now {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ts < l.lastAck {
+		return true
+	}
+	l.lastAck = ts
+	frameDuration := now - ts
+	rtt := frameDuration
+	if l.haveBaseline {
+		processing := max(0, frameDuration-l.lastDuration)
+		rtt = frameDuration - processing
+	}
+	l.lastDuration = rtt
+	l.haveBaseline = true
+	l.processingLag.Store(max(0, now-ts-rtt))
+	return true
+}
