@@ -86,7 +86,8 @@ type User interface {
 	// Attach makes the user receive broadcast output from now on. Session.Join
 	// must call it right after writing the user's initial state, under the
 	// same lock that serialises the backend's Display writes, so no broadcast
-	// is lost or duplicated between the two.
+	// is lost or duplicated between the two. A backend that feeds a user its
+	// own stream instead (passthrough joiners) never calls it.
 	Attach()
 	// Lag is how far this user's display trails what was sent, measured from
 	// its sync acknowledgements.

@@ -35,9 +35,11 @@ if ((${#missing[@]})); then
   fi
 fi
 
-if [[ -f web/package.json ]]; then
-  if [[ ! -d web/node_modules || web/package.json -nt web/node_modules/.installed ]]; then
-    echo "deps: npm install (web/)"
-    (cd web && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
+for dir in web tunnel/testdata/guacamole-lite; do
+  if [[ -f $dir/package.json ]]; then
+    if [[ ! -f $dir/node_modules/.installed || $dir/package.json -nt $dir/node_modules/.installed ]]; then
+      echo "deps: npm install ($dir)"
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.installed)
+    fi
   fi
-fi
+done

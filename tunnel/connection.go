@@ -157,9 +157,7 @@ func (c *connection) rejoin(u *user) {
 		c.logger.Warn("resync failed", "user", u.id, "err", err)
 		u.markClosed()
 		_ = u.conn.Close()
-		return
 	}
-	u.Attach()
 }
 
 // recordInput tees user input into the recording as guacd does.

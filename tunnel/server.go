@@ -325,7 +325,6 @@ func (c *connection) join(u *user) error {
 	if err := sess.Join(u); err != nil {
 		return err
 	}
-	u.Attach()
 	if !u.owner {
 		c.notifyOwner(u, 1)
 	}
