@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goguacd/goguacd/protocol"
+)
+
+// TestMain lets tests run the real main in a child process (the test binary
+// re-executed), to check exit codes and signal handling.
+func TestMain(m *testing.M) {
+	if os.Getenv("GOGUACD_RUN_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestParseGuacdConf(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     guacdConf
+		err      string
+	}{
+		{name: "full", in: "# comment\n[server]\nbind_host = 0.0.0.0\nbind_port = 4823 # trailing\n[daemon]\npid_file = \"/run/g d.pid\"\nlog_level = debug\n[ssl]\nserver_certificate = /c.pem\nserver_key = \"/k\\\"ey.pem\"\n",
+			want: guacdConf{BindHost: "0.0.0.0", BindPort: "4823", PIDFile: "/run/g d.pid", LogLevel: "debug", Cert: "/c.pem", Key: `/k"ey.pem`}},
+		{name: "unknown section", in: "[client]\nx = 1\n", err: `guacd.conf:1: unknown section "client"`},
+		{name: "unknown key", in: "[server]\nbind_addr = x\n", err: `guacd.conf:2: unknown key "bind_addr" in [server]`},
+		{name: "no section", in: "bind_host = x\n", err: `guacd.conf:1: "bind_host" outside a section`},
+		{name: "no equals", in: "[server]\nbind_host\n", err: "guacd.conf:2: expected name = value"},
+		{name: "unterminated quote", in: "[server]\nbind_host = \"abc\n", err: "guacd.conf:2: bind_host: unterminated quoted value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseGuacdConf(strings.NewReader(tc.in), "guacd.conf")
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSettingsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "guacd.conf")
+	os.WriteFile(conf, []byte("[server]\nbind_host = 127.0.0.2\nbind_port = 5000\n[daemon]\nlog_level = debug\n"), 0o600)
+	yml := filepath.Join(dir, "goguacd.yaml")
+	os.WriteFile(yml, []byte("log_level: error\nadmin:\n  listen: \"\"\n"), 0o600)
+
+	o, err := parseFlags([]string{"-guacd-conf", conf, "-config", yml, "-l", "6000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := settings(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Guacd.Listen != "127.0.0.2:6000" || cfg.LogLevel != "error" || cfg.Admin.Listen != "" {
+		t.Fatalf("got %+v", cfg)
+	}
+}
+
+func TestConfigErrorsNameKeyAndFile(t *testing.T) {
+	dir := t.TempDir()
+	yml := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(yml, []byte("guacd:\n  listn: 1.2.3.4:1\n"), 0o600)
+	o, _ := parseFlags([]string{"-config", yml, "-guacd-conf", "/dev/null"}, io.Discard)
+	_, err := settings(o)
+	if err == nil || !strings.Contains(err.Error(), yml) || !strings.Contains(err.Error(), "listn") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("error %v should name the file, the line and the key", err)
+	}
+	o, _ = parseFlags([]string{"-L", "loud", "-guacd-conf", "/dev/null"}, io.Discard)
+	if _, err := settings(o); err == nil || !strings.Contains(err.Error(), "loud") {
+		t.Fatalf("bad log level: %v", err)
+	}
+	o, _ = parseFlags([]string{"-C", "/x.pem", "-guacd-conf", "/dev/null"}, io.Discard)
+	if _, err := settings(o); err == nil {
+		t.Fatal("certificate without key accepted")
+	}
+}
+
+// daemon is goguacd running in a child process.
+type daemon struct {
+	cmd        *exec.Cmd
+	guacd      string
+	admin      string
+	stderr     *syncBuffer
+	exited     chan error
+	stderrDone chan struct{}
+}
+
+var addrRE = regexp.MustCompile(`msg="(guacd|admin) listener ready" addr=(\S+)`)
+
+func startDaemon(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-b", "127.0.0.1", "-l", "0", "-guacd-conf", "/dev/null"}, args...)...)
+	cmd.Env = append(os.Environ(), "GOGUACD_RUN_MAIN=1")
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1), stderrDone: make(chan struct{})}
+	found := make(chan struct{})
+	go func() {
+		defer close(d.stderrDone)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			line := sc.Text()
+			d.stderr.WriteString(line + "\n")
+			if m := addrRE.FindStringSubmatch(line); m != nil {
+				if m[1] == "guacd" {
+					d.guacd = m[2]
+				} else {
+					d.admin = m[2]
+					close(found)
+				}
+			}
+		}
+	}()
+	select {
+	case <-found:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("daemon did not start:\n%s", d.stderr)
+	}
+	go func() { <-d.stderrDone; d.exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return d
+}
+
+func (d *daemon) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-d.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("daemon did not exit:\n%s", d.stderr)
+	}
+	return d.cmd.ProcessState.ExitCode()
+}
+
+func TestDaemonServesAndDrains(t *testing.T) {
+	d := startDaemon(t, "-config", writeFile(t, "admin:\n  listen: 127.0.0.1:0\nshutdown_grace: 5s\n"))
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + d.admin + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, err, resp)
+		}
+		resp.Body.Close()
+	}
+	// A refused handshake is answered with an error and counted.
+	nc, err := net.Dial("tcp", d.guacd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Write(protocol.AppendInstruction(nil, "select", "nosuchprotocol"))
+	r := protocol.NewReader(nc)
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	in, err := r.ReadInstruction()
+	if err != nil || !in.Is("error") || string(in.Args[1]) != "256" {
+		t.Fatalf("got %v %v", in, err)
+	}
+	nc.Close()
+	resp, err := http.Get("http://" + d.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `goguacd_handshake_failures_total{reason="unknown_protocol"} 1`) {
+		t.Fatalf("metrics missing the refusal:\n%s", body)
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.wait(t); code != exitOK {
+		t.Fatalf("exit code %d after SIGTERM:\n%s", code, d.stderr)
+	}
+	if !strings.Contains(d.stderr.String(), "draining") {
+		t.Fatalf("no drain logged:\n%s", d.stderr)
+	}
+}
+
+func TestDaemonFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{args: []string{"-v"}, code: exitOK, out: "goguacd version"},
+		{args: []string{"-nosuchflag"}, code: exitUsage, out: "flag provided but not defined"},
+		{args: []string{"-l", "notaport", "-guacd-conf", "/dev/null"}, code: exitUsage, out: "not a port number"},
+	} {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), "GOGUACD_RUN_MAIN=1")
+		out, _ := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != tc.code || !strings.Contains(string(out), tc.out) {
+			t.Errorf("%v: exit %d, output %q; want %d, %q", tc.args, cmd.ProcessState.ExitCode(), out, tc.code, tc.out)
+		}
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "goguacd.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDaemonSecondSignalForcesExit(t *testing.T) {
+	d := startDaemon(t, "-config", writeFile(t, "admin:\n  listen: 127.0.0.1:0\nshutdown_grace: 60s\n"))
+	// A client in the middle of its handshake keeps the drain waiting.
+	nc, err := net.Dial("tcp", d.guacd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	time.Sleep(100 * time.Millisecond)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	for i := 0; i < 100 && !strings.Contains(d.stderr.String(), "draining"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	d.cmd.Process.Signal(syscall.SIGINT)
+	if code := d.wait(t); code != exitForced {
+		t.Fatalf("exit code %d after a second signal, want %d:\n%s", code, exitForced, d.stderr)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) WriteString(v string) {
+	s.mu.Lock()
+	s.b.WriteString(v)
+	s.mu.Unlock()
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
