@@ -1,0 +1,314 @@
+package vnc_test
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/draw"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/goguacd/goguacd/backends"
+	"github.com/goguacd/goguacd/backends/display/displaytest"
+	"github.com/goguacd/goguacd/backends/vnc"
+	"github.com/goguacd/goguacd/backends/vnc/rfbtest"
+	"github.com/goguacd/goguacd/protocol"
+	"github.com/goguacd/goguacd/tunnel"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// startGoguacd serves the VNC backend on a loopback guacd listener.
+func startGoguacd(t *testing.T) string {
+	t.Helper()
+	reg := &backends.Registry{}
+	reg.Register("vnc", vnc.New())
+	srv := tunnel.NewServer(tunnel.Config{Backends: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.ServeListener(context.Background(), ln, nil) }()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return ln.Addr().String()
+}
+
+// viewer is a guacd-protocol client that rebuilds the display.
+type viewer struct {
+	t      *testing.T
+	nc     net.Conn
+	r      *protocol.Reader
+	canvas displaytest.Canvas
+	clip   map[string]string // stream → base64 data (clipboard streams)
+	got    []string          // opcodes seen
+	errs   []string          // error instructions (message, status)
+}
+
+func connectVNC(t *testing.T, addr string, params map[string]string) *viewer {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	v := &viewer{t: t, nc: nc, r: protocol.NewReader(nc), clip: map[string]string{}}
+	nc.Write(protocol.AppendInstruction(nil, "select", "vnc"))
+	in := v.next(5 * time.Second)
+	if !in.Is("args") {
+		t.Fatalf("want args, got %q", in.Opcode)
+	}
+	vals := []string{"VERSION_1_5_0"}
+	for _, n := range in.Args[1:] {
+		vals = append(vals, params[string(n)])
+	}
+	msg := protocol.AppendInstruction(nil, "size", "1024", "768", "96")
+	msg = protocol.AppendInstruction(msg, "image", "image/png", "image/jpeg")
+	msg = protocol.AppendInstruction(msg, "connect", vals...)
+	nc.Write(msg)
+	return v
+}
+
+func (v *viewer) next(d time.Duration) protocol.Instruction {
+	v.t.Helper()
+	v.nc.SetReadDeadline(time.Now().Add(d))
+	in, err := v.r.ReadInstruction()
+	if err != nil {
+		v.t.Fatalf("read: %v (seen %v, errors %v)", err, v.got, v.errs)
+	}
+	return in
+}
+
+// pump applies instructions until cond holds or d passes.
+func (v *viewer) pump(d time.Duration, cond func() bool) bool {
+	v.t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		v.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		in, err := v.r.ReadInstruction()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			v.t.Fatalf("read: %v (seen %v, errors %v)", err, v.got, v.errs)
+		}
+		op := string(in.Opcode)
+		v.got = append(v.got, op)
+		switch op {
+		case "sync":
+			v.nc.Write(protocol.AppendInstruction(nil, "sync", string(in.Args[0])))
+		case "error":
+			v.errs = append(v.errs, string(in.Args[0])+" "+string(in.Args[1]))
+		case "clipboard":
+			v.clip[string(in.Args[0])] = ""
+		case "blob", "end":
+			if _, ok := v.clip[string(in.Args[0])]; ok {
+				if op == "blob" {
+					v.clip[string(in.Args[0])] += string(in.Args[1])
+				}
+				continue // clipboard streams do not draw
+			}
+		}
+		if err := v.canvas.Apply(v.r.Raw()); err != nil {
+			v.t.Fatalf("apply %s: %v", op, err)
+		}
+	}
+	return true
+}
+
+func equalImages(a, b *image.RGBA) bool {
+	if a == nil || b == nil || a.Rect != b.Rect {
+		return false
+	}
+	for y := a.Rect.Min.Y; y < a.Rect.Max.Y; y++ {
+		for x := a.Rect.Min.X; x < a.Rect.Max.X; x++ {
+			i, j := a.PixOffset(x, y), b.PixOffset(x, y)
+			if a.Pix[i] != b.Pix[j] || a.Pix[i+1] != b.Pix[j+1] || a.Pix[i+2] != b.Pix[j+2] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestLosslessPixelsEndToEnd(t *testing.T) {
+	for _, enc := range []rfbtest.Encoding{rfbtest.Raw, rfbtest.Hextile, rfbtest.ZRLE, rfbtest.Tight} {
+		t.Run(encName(enc), func(t *testing.T) {
+			rs, err := rfbtest.NewServer(rfbtest.Options{Width: 320, Height: 200, Encoding: enc,
+				Security: []uint8{rfbtest.SecVNC}, Password: "s3cret"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			addr := startGoguacd(t)
+			host, port, _ := net.SplitHostPort(rs.Addr())
+			v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "password": "s3cret", "force-lossless": "true"})
+			same := func() bool { return equalImages(v.canvas.Image(), rs.Framebuffer()) }
+			// A picture with solid areas, gradients and noise.
+			rs.Draw(func(fb *image.RGBA) {
+				draw.Draw(fb, image.Rect(0, 0, 160, 100), &image.Uniform{color.RGBA{200, 10, 10, 255}}, image.Point{}, draw.Src)
+				for y := 100; y < 200; y++ {
+					for x := 0; x < 320; x++ {
+						fb.SetRGBA(x, y, color.RGBA{uint8(x), uint8(y), uint8(x * y), 255})
+					}
+				}
+			})
+			rs.Update(rfbtest.Rect{Rect: image.Rect(0, 0, 320, 200), Encoding: enc})
+			if !v.pump(10*time.Second, same) {
+				t.Fatalf("display differs from the server after a full update (seen %v)", v.got)
+			}
+			// A CopyRect must arrive as copy and keep pixels exact.
+			rs.Copy(image.Rect(0, 100, 160, 200), image.Pt(160, 0))
+			if !v.pump(10*time.Second, same) {
+				t.Fatalf("display differs after CopyRect")
+			}
+			if v.canvas.Ops["copy"] == 0 {
+				t.Fatalf("CopyRect was not sent as copy: %v", v.canvas.Ops)
+			}
+		})
+	}
+}
+
+func encName(e rfbtest.Encoding) string {
+	return map[rfbtest.Encoding]string{rfbtest.Raw: "raw", rfbtest.Hextile: "hextile", rfbtest.ZRLE: "zrle", rfbtest.Tight: "tight"}[e]
+}
+
+func TestInputAndClipboard(t *testing.T) {
+	rs, err := rfbtest.NewServer(rfbtest.Options{Width: 200, Height: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	addr := startGoguacd(t)
+	host, port, _ := net.SplitHostPort(rs.Addr())
+	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "clipboard-encoding": "CP1252"})
+	v.pump(5*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 200 })
+
+	v.nc.Write(protocol.AppendInstruction(nil, "key", "65", "1"))
+	v.nc.Write(protocol.AppendInstruction(nil, "mouse", "10", "20", "1"))
+	// Paste "€uro" from the browser: CP1252 puts € at 0x80.
+	msg := protocol.AppendInstruction(nil, "clipboard", "2", "text/plain")
+	msg = protocol.AppendBlob(msg, 2, []byte("€uro"))
+	msg = protocol.AppendEnd(msg, 2)
+	v.nc.Write(msg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := rs.WaitEvents(ctx, 3)
+	if err != nil {
+		t.Fatalf("events %v: %v", rs.Events(), err)
+	}
+	var key, ptr, cut bool
+	for _, e := range evs {
+		switch e.Kind {
+		case rfbtest.KeyEvent:
+			key = e.Keysym == 65 && e.Down
+		case rfbtest.PointerEvent:
+			ptr = ptr || (e.X == 10 && e.Y == 20 && e.Mask == 1)
+		case rfbtest.CutTextEvent:
+			cut = e.Text == "\u0080uro"
+		}
+	}
+	if !key || !ptr || !cut {
+		t.Fatalf("server events %+v", evs)
+	}
+	// The server's clipboard reaches the browser as UTF-8 text.
+	rs.CutText("\u0080 caf\u00e9")
+	if !v.pump(5*time.Second, func() bool {
+		for _, b64 := range v.clip {
+			if b64 != "" {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatal("no clipboard stream")
+	}
+	for _, b64 := range v.clip {
+		if got := decode64(t, b64); got != "€ café" {
+			t.Fatalf("clipboard %q", got)
+		}
+	}
+}
+
+func decode64(t *testing.T, s string) string {
+	b, err := base64Decode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestConnectFailures(t *testing.T) {
+	addr := startGoguacd(t)
+	rs, err := rfbtest.NewServer(rfbtest.Options{Security: []uint8{rfbtest.SecVNC}, Password: "right"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	host, port, _ := net.SplitHostPort(rs.Addr())
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadPort := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		status string
+	}{
+		{"wrong password", map[string]string{"hostname": host, "port": port, "password": "wrong"}, "769"},
+		{"refused", map[string]string{"hostname": "127.0.0.1", "port": itoa(deadPort)}, "519"},
+		{"no hostname", map[string]string{}, "768"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := connectVNC(t, addr, tc.params)
+			v.pump(10*time.Second, func() bool { return len(v.errs) > 0 })
+			if len(v.errs) == 0 || !strings.HasSuffix(v.errs[0], " "+tc.status) {
+				t.Fatalf("errors %v, want status %s", v.errs, tc.status)
+			}
+		})
+	}
+}
+
+func TestServerMisbehaves(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		act  func(*rfbtest.Server)
+	}{
+		{"garbage", (*rfbtest.Server).SendGarbage},
+		{"close mid-rectangle", (*rfbtest.Server).CloseMidRect},
+		{"disconnect", (*rfbtest.Server).Disconnect},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, err := rfbtest.NewServer(rfbtest.Options{Width: 64, Height: 64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			addr := startGoguacd(t)
+			host, port, _ := net.SplitHostPort(rs.Addr())
+			v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port})
+			v.pump(5*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 64 })
+			tc.act(rs)
+			v.pump(10*time.Second, func() bool { return len(v.errs) > 0 })
+			if len(v.errs) == 0 || !strings.HasSuffix(v.errs[0], " 515") {
+				t.Fatalf("errors %v, want 515 UPSTREAM_ERROR", v.errs)
+			}
+		})
+	}
+}
