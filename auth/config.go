@@ -110,7 +110,7 @@ func New(cfg Config, listenAddr string, log *slog.Logger) (Authenticator, error)
 		chain = append(chain, v)
 	case len(proxies) > 0:
 		chain = append(chain, &TrustedHeader{Header: header, GroupsHeader: cfg.GroupsHeader, TrustedProxies: proxies, Logger: log})
-	case len(chain) == 0:
+	case cfg.Header != "" || cfg.GroupsHeader != "" || len(chain) == 0:
 		return nil, configErr("trusted_proxies: required for header authentication (or configure jwt, token_key or dev_user)")
 	}
 	if len(chain) == 1 {

@@ -61,6 +61,7 @@ func TestNewConfigErrors(t *testing.T) {
 		want   string
 	}{
 		{"nothing configured", `{}`, "0.0.0.0:8080", "trusted_proxies"},
+		{"header without proxies", `{header: Remote-User, token_key: "` + string(testTokenKey) + `"}`, "0.0.0.0:8080", "trusted_proxies"},
 		{"bad proxy", `{trusted_proxies: [10.0.0.0/8, bogus]}`, "0.0.0.0:8080", "trusted_proxies[1]"},
 		{"dev user on all interfaces", `{dev_user: me}`, "0.0.0.0:8080", "dev_user"},
 		{"dev user with jwt", `{dev_user: me, jwt: {jwks_url: "https://a", audience: a, issuer: a}}`, "127.0.0.1:8080", "dev_user"},

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -476,5 +477,35 @@ func TestJWKSURL(t *testing.T) {
 		if got, err := jwksURL(tt.in); err != nil || got != tt.want {
 			t.Errorf("jwksURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+func TestJWTStaticFile(t *testing.T) {
+	k := getKeys(t)
+	body, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{publicJWK(k.ec, "ec1", "ES256")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/jwks.json"
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err := NewJWT(JWTOptions{JWKSFile: path, Audience: testAud, Issuer: testIss, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := j.Authenticate(jwtRequest(sign(t, jose.ES256, k.ec, "ec1", goodClaims()), "192.0.2.1:1", nil))
+	if err != nil || id.Username != "alice@example.com" {
+		t.Fatalf("Authenticate = %+v, %v", id, err)
+	}
+	_, err = j.Authenticate(jwtRequest(sign(t, jose.ES256, k.ec2, "ec2", goodClaims()), "192.0.2.1:1", nil))
+	if err == nil || !strings.Contains(err.Error(), `kid "ec2"`) {
+		t.Fatalf("unknown kid with static file: err = %v", err)
+	}
+	if err := os.WriteFile(path, []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewJWT(JWTOptions{JWKSFile: path, Audience: testAud, Issuer: testIss}); err == nil || !strings.Contains(err.Error(), "jwt.jwks_file") {
+		t.Fatalf("JWKS file with only an HMAC key: err = %v", err)
 	}
 }

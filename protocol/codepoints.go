@@ -1,6 +1,9 @@
 package protocol
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // hiBits selects the top bit of every byte of a little-endian word: a word
 // AND hiBits is zero exactly when its eight bytes are all ASCII.
@@ -23,50 +26,32 @@ func charSize(c byte) int {
 	return 1
 }
 
-// load64 reads 8 bytes little-endian; written byte by byte so the compiler
-// fuses it into one load for both strings and byte slices.
-func load64[T ~string | ~[]byte](s T, i int) uint64 {
-	_ = s[i+7] // one bounds check instead of eight
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-}
-
-// asciiPrefix returns how many leading bytes of s are ASCII. It tests 32
+// asciiPrefix returns how many leading bytes of b are ASCII. It tests 64
 // bytes per iteration because base64 image data, which is most of a real
-// stream, is long runs of ASCII.
-func asciiPrefix[T ~string | ~[]byte](s T) int {
-	i := 0
-	for ; i+32 <= len(s); i += 32 {
-		if (load64(s, i)|load64(s, i+8)|load64(s, i+16)|load64(s, i+24))&hiBits != 0 {
+// stream, is long runs of ASCII. Re-slicing b (rather than indexing with a
+// counter) lets the compiler drop every bounds check in the loops.
+func asciiPrefix(b []byte) int {
+	n := len(b)
+	for len(b) >= 64 {
+		w := binary.LittleEndian.Uint64(b) | binary.LittleEndian.Uint64(b[8:]) |
+			binary.LittleEndian.Uint64(b[16:]) | binary.LittleEndian.Uint64(b[24:]) |
+			binary.LittleEndian.Uint64(b[32:]) | binary.LittleEndian.Uint64(b[40:]) |
+			binary.LittleEndian.Uint64(b[48:]) | binary.LittleEndian.Uint64(b[56:])
+		if w&hiBits != 0 {
 			break
 		}
+		b = b[64:]
 	}
-	for ; i+8 <= len(s); i += 8 {
-		if w := load64(s, i) & hiBits; w != 0 {
-			return i + bits.TrailingZeros64(w)/8
+	for len(b) >= 8 {
+		if w := binary.LittleEndian.Uint64(b) & hiBits; w != 0 {
+			return n - len(b) + bits.TrailingZeros64(w)/8
 		}
+		b = b[8:]
 	}
-	for ; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return i
+	for i, c := range b {
+		if c >= 0x80 {
+			return n - len(b) + i
 		}
-	}
-	return i
-}
-
-func codePoints[T ~string | ~[]byte](s T) int {
-	n := 0
-	for i := 0; i < len(s); {
-		k := asciiPrefix(s[i:])
-		n += k
-		i += k
-		if i >= len(s) {
-			break
-		}
-		// A character truncated by the end of s still counts once, as in
-		// guacd's guac_utf8_strlen.
-		i += charSize(s[i])
-		n++
 	}
 	return n
 }
@@ -74,9 +59,35 @@ func codePoints[T ~string | ~[]byte](s T) int {
 // CodePoints returns the number of characters in b exactly as guacd counts
 // them for element lengths: by the UTF-8 lead-byte rule, where a 4-byte
 // character counts 1 (not 2 as in UTF-16) and a stray continuation byte or an
-// invalid lead byte counts 1. For valid UTF-8 it equals
-// utf8.RuneCount.
-func CodePoints(b []byte) int { return codePoints(b) }
+// invalid lead byte counts 1. For valid UTF-8 it equals utf8.RuneCount.
+func CodePoints(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); n++ {
+		c := b[i]
+		if c < 0x80 {
+			if len(b)-i >= asciiRunMin {
+				// k ≥ 1 because b[i] is ASCII; the loop's n++ counts one.
+				k := asciiPrefix(b[i:])
+				n += k - 1
+				i += k
+				continue
+			}
+			i++
+			continue
+		}
+		// A character truncated by the end of b still counts once, as in
+		// guacd's guac_utf8_strlen.
+		i += charSize(c)
+	}
+	return n
+}
 
-// CodePointsString is CodePoints for a string.
-func CodePointsString(s string) int { return codePoints(s) }
+// CodePointsString is CodePoints for a string. Strings passed to the
+// encoders are short (names, mimetypes), so it walks byte by byte.
+func CodePointsString(s string) int {
+	n := 0
+	for i := 0; i < len(s); i += charSize(s[i]) {
+		n++
+	}
+	return n
+}

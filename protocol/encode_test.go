@@ -171,11 +171,13 @@ func BenchmarkAppend(b *testing.B) {
 	b.Run("img+blob", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(image)))
+		m := startCPU(b, int64(len(image)))
 		for b.Loop() {
 			dst = AppendImg(dst[:0], 3, ModeOver, 0, "image/png", 64, 128)
 			dst = AppendBlob(dst, 3, image)
 			dst = AppendEnd(dst, 3)
 		}
+		m.stop()
 	})
 	b.Run("sync", func(b *testing.B) {
 		b.ReportAllocs()

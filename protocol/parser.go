@@ -14,6 +14,10 @@ const (
 	BlobMaxLength = 6048
 )
 
+// asciiRunMin is the shortest remaining value for which the word-at-a-time
+// ASCII scan beats stepping byte by byte.
+const asciiRunMin = 16
+
 // maxLengthDigits bounds a length prefix; guacd defines the same number
 // (GUAC_INSTRUCTION_MAX_DIGITS) but never enforces it.
 const maxLengthDigits = 5
@@ -105,6 +109,9 @@ func (p *Parser) Next(b []byte) (ins Instruction, n int, err error) {
 	end := min(len(b), limit)
 	pos, length, digits, elems := p.pos, p.length, p.digits, p.n
 
+	// The labels below are the parser states. Resuming jumps straight into
+	// the saved state, and the whole scan stays in one function with its
+	// state in registers; p is written only when the call returns.
 	switch p.state {
 	case stateData:
 		goto data
@@ -142,18 +149,26 @@ lengthPrefix:
 
 data:
 	for length > 0 {
-		k := asciiPrefix(b[pos:min(pos+length, end)])
-		pos += k
-		length -= k
-		if length == 0 {
-			break
-		}
 		if pos >= end {
 			p.state = stateData
 			goto incomplete
 		}
+		c := b[pos]
+		if c < 0x80 {
+			if length < asciiRunMin {
+				pos++
+				length--
+				continue
+			}
+			// ASCII fast path: every ASCII byte is one code point, so a
+			// word-at-a-time scan settles most of the value at once.
+			k := asciiPrefix(b[pos:min(pos+length, end)])
+			pos += k
+			length -= k
+			continue
+		}
 		// Wait for the whole character, as guacd does.
-		sz := charSize(b[pos])
+		sz := charSize(c)
 		if pos+sz > end {
 			p.state = stateData
 			goto incomplete

@@ -160,11 +160,12 @@ func TestParserEveryPrefix(t *testing.T) {
 func TestParserSplitOnce(t *testing.T) {
 	for _, tc := range parseCases {
 		t.Run(tc.name, func(t *testing.T) {
-			for k := 0; k <= len(tc.in); k++ {
+			in := []byte(tc.in)
+			for k := 0; k <= len(in); k++ {
 				p := Parser{MaxInstructionSize: tc.limit}
-				ins, n, err := p.Next([]byte(tc.in[:k]))
+				ins, n, err := p.Next(in[:k])
 				if err == ErrIncomplete {
-					ins, n, err = p.Next([]byte(tc.in))
+					ins, n, err = p.Next(in)
 				}
 				checkParse(t, tc, ins, n, err)
 			}
@@ -429,6 +430,7 @@ func BenchmarkParse(b *testing.B) {
 			var p Parser
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
+			m := startCPU(b, int64(len(data)))
 			for b.Loop() {
 				for rest := data; len(rest) > 0; {
 					_, n, err := p.Next(rest)
@@ -438,6 +440,7 @@ func BenchmarkParse(b *testing.B) {
 					rest = rest[n:]
 				}
 			}
+			m.stop()
 		})
 	}
 }

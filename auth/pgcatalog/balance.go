@@ -34,7 +34,7 @@ func (c *Catalog) balance(ctx context.Context, v *view, kids []child) (catalog.C
 		return catalog.Connection{}, c.unavailable("active sessions of balancing group", err)
 	}
 	best := pickChild(kids, active)
-	return cloneConnection(v.conns[v.byID[connectionID(best.id)]]), nil
+	return cloneConnection(v.conns[v.byID[decimalID(best.id)]]), nil
 }
 
 // pickChild returns the child to use given open sessions per child: first

@@ -14,7 +14,9 @@ const MaxCacheTTL = 2 * time.Second
 // each field.
 type Config struct {
 	// DSN is a libpq connection string or URL, e.g.
-	// "postgres://guacamole@db:5432/guacamole_db". Required.
+	// "postgres://guacamole@db:5432/guacamole_db". Required. Behind PgBouncer
+	// in transaction mode add default_query_exec_mode=simple_protocol, since
+	// pgx otherwise caches prepared statements per connection.
 	DSN string `yaml:"dsn"`
 	// MaxConns caps the pool's connections (default 4).
 	MaxConns int32 `yaml:"max_conns"`

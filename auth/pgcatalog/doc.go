@@ -36,7 +36,8 @@
 // limits over all its children. Active sessions are the history rows with
 // end_date NULL, counted under row locks (SELECT … FOR UPDATE on the group,
 // then the connection), so several goguacd instances sharing one database
-// cannot both take the last slot. NULL limits mean unlimited. A process that
+// cannot both take the last slot. NULL limits mean unlimited (JDBC's
+// postgresql-default-max-* properties are not read). A process that
 // dies without releasing leaves its rows open; the operator must close them.
 //
 // Freshness: every call queries the database, or reuses a per-identity

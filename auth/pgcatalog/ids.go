@@ -29,6 +29,8 @@ func parseID(s string) (id int32, group bool, ok bool) {
 	return int32(n), group, true
 }
 
-func connectionID(id int32) string { return strconv.FormatInt(int64(id), 10) }
+// decimalID formats a database id as a catalog ID (connections and sharing
+// profiles).
+func decimalID(id int32) string { return strconv.FormatInt(int64(id), 10) }
 
 func groupID(id int32) string { return balancingPrefix + strconv.FormatInt(int64(id), 10) }

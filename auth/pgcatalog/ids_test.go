@@ -57,7 +57,7 @@ func FuzzParseID(f *testing.F) {
 		if id <= 0 {
 			t.Fatalf("parseID(%q) accepted non-positive %d", s, id)
 		}
-		back := connectionID(id)
+		back := decimalID(id)
 		if group {
 			back = groupID(id)
 		}

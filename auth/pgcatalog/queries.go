@@ -107,7 +107,15 @@ SELECT connection_id, count(*)
 // Tracker queries. Lock order is always group row, then connection row, so
 // two instances acquiring children of one balancing group cannot deadlock.
 
-const sqlParent = `SELECT COALESCE(parent_id, 0) FROM guacamole_connection WHERE connection_id = $1`
+// sqlParent returns a connection's parent group if that group is BALANCING,
+// else 0: only balancing groups have limits, so only they are locked, and
+// sessions in one organizational folder do not queue behind each other.
+const sqlParent = `
+SELECT COALESCE(g.connection_group_id, 0)
+  FROM guacamole_connection c
+  LEFT JOIN guacamole_connection_group g
+         ON g.connection_group_id = c.parent_id AND g.type = 'BALANCING'
+ WHERE c.connection_id = $1`
 
 const sqlLockGroup = `
 SELECT type = 'BALANCING', COALESCE(max_connections, 0), COALESCE(max_connections_per_user, 0)

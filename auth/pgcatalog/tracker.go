@@ -44,11 +44,13 @@ func (c *Catalog) Acquire(ctx context.Context, id auth.Identity, conn catalog.Co
 	start := c.now()
 	var historyID int32
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		var parent int32
+		var parent int32 // balancing parent, or 0
 		if err := tx.QueryRow(ctx, sqlParent, dbID).Scan(&parent); err != nil {
 			return err
 		}
 		if parent != 0 {
+			// The type is re-read under the lock in case the operator
+			// changed it in between.
 			var (
 				balancing          bool
 				maxAll, maxPerUser int32

@@ -61,7 +61,7 @@ func buildView(groups []groupRow, conns []connRow, params map[int32]map[string]s
 	shares := make(map[int32][]catalog.SharingProfile)
 	for _, p := range profiles {
 		shares[p.conn] = append(shares[p.conn], catalog.SharingProfile{
-			ID: connectionID(p.id), Name: p.name, Params: nonNil(profileParams[p.id]),
+			ID: decimalID(p.id), Name: p.name, Params: nonNil(profileParams[p.id]),
 		})
 	}
 	balancing := make(map[int32]groupRow)
@@ -75,7 +75,7 @@ func buildView(groups []groupRow, conns []connRow, params map[int32]map[string]s
 		sp := shares[c.id]
 		slices.SortFunc(sp, func(a, b catalog.SharingProfile) int { return cmp.Compare(a.Name, b.Name) })
 		v.conns = append(v.conns, catalog.Connection{
-			ID:              connectionID(c.id),
+			ID:              decimalID(c.id),
 			Name:            c.name,
 			Protocol:        c.protocol,
 			Params:          nonNil(params[c.id]),

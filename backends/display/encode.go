@@ -2,7 +2,6 @@ package display
 
 import (
 	"image"
-	"image/jpeg"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,9 @@ const (
 // strips so that workers share it; parallel encoding starts only from
 // parallelMinPixels, below which goroutine hand-off costs more than it saves.
 const (
+	// sampleRows: the encoder heuristics look at every sampleRows-th row.
+	sampleRows = 8
+
 	maxJobPixels      = 128 << 10
 	parallelMinPixels = 64 << 10
 )
@@ -64,7 +66,7 @@ func appendSplit(jobs []job, r image.Rectangle, j job) []job {
 // encoder holds one worker's reusable encoding state.
 type encoder struct {
 	png  *pngEncoder
-	jbuf appendWriter
+	jpeg jpegEncoder
 }
 
 // workers encodes jobs on up to GOMAXPROCS goroutines. Goroutines live only
@@ -121,21 +123,16 @@ func (enc *encoder) encode(img *image.RGBA, j *job) {
 		j.out = enc.png.encode(j.out[:0], img, j.r, false)
 		return
 	}
-	enc.jbuf.b = j.out[:0]
-	// image/jpeg ignores alpha for *image.RGBA and writes to our
-	// appendWriter, which never fails.
-	_ = jpeg.Encode(&enc.jbuf, img.SubImage(j.r), &jpeg.Options{Quality: j.quality})
-	j.out = enc.jbuf.b
-	enc.jbuf.b = nil
+	j.out = enc.jpeg.encode(j.out[:0], img, j.r, j.quality)
 }
 
 // photoLike reports whether r looks like a photo rather than text or UI,
 // by guacd's measure: fewer than four equal horizontal neighbours per
-// differing one. Every fourth row is enough to tell.
+// differing one. A sample of rows is enough to tell.
 func photoLike(img *image.RGBA, r image.Rectangle) bool {
 	same, diff := 0, 0
 	n := 4 * r.Dx()
-	for y := r.Min.Y; y < r.Max.Y; y += 4 {
+	for y := r.Min.Y; y < r.Max.Y; y += sampleRows {
 		o := img.PixOffset(r.Min.X, y)
 		row := img.Pix[o : o+n]
 		for x := 4; x < n; x += 4 {

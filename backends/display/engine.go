@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+// MaxSize caps the screen width and height, as guacd does
+// (GUAC_DISPLAY_MAX_WIDTH/HEIGHT): a hostile server cannot make us
+// allocate more than 8192x8192 pixels.
+const MaxSize = 8192
+
 // TileSize is the edge of the square tiles the screen is compared in.
 const TileSize = 64
 
@@ -38,7 +43,7 @@ type Options struct {
 type Engine struct {
 	opts Options
 	fb   *image.RGBA // what the producer draws into
-	prev *image.RGBA // what clients show once pending copies are applied
+	prev *image.RGBA // what clients show once pending moves are applied
 
 	tilesX, tilesY int
 	damaged        []bool  // per tile: pixels may differ between fb and prev
@@ -46,8 +51,9 @@ type Engine struct {
 	lastDirty      []int64 // per tile: UnixNano of the last flush that changed it
 	anyDamage      bool
 
-	copies      []copyOp
-	sizePending bool
+	// moves are the pending copies and resizes, in the order they
+	// happened: a copy made before a resize refers to the old size.
+	moves []move
 
 	cursorHot     image.Point
 	cursorImg     *image.RGBA
@@ -64,13 +70,15 @@ type Engine struct {
 	moved []image.Rectangle
 }
 
-// copyOp is a pending copy within layer 0.
-type copyOp struct {
-	src image.Rectangle
-	dst image.Point
+// move is a pending copy within layer 0 or, if size is not zero, a resize.
+type move struct {
+	src  image.Rectangle
+	dst  image.Point
+	size image.Point
 }
 
-// New returns an engine for a w x h screen, initially opaque black.
+// New returns an engine for a w x h screen (clamped to 1..MaxSize),
+// initially opaque black.
 // Clients are assumed to start from a blank layer, so the first Flush
 // sends the size and the whole screen.
 func New(w, h int, opts Options) *Engine {
@@ -129,7 +137,7 @@ func (e *Engine) CopyRect(src image.Rectangle, dst image.Point) {
 	// they now differ at the destination: carry damage and lossiness over.
 	e.anyDamage = e.carry(e.damaged, src, d) || e.anyDamage
 	e.carry(e.lossy, src, d)
-	e.copies = append(e.copies, copyOp{src: src, dst: src.Min.Add(d)})
+	e.moves = append(e.moves, move{src: src, dst: src.Min.Add(d)})
 }
 
 // carry sets the flags of the tiles that the flagged parts of src land on
@@ -168,8 +176,9 @@ func moveRect(img *image.RGBA, r image.Rectangle, d image.Point) {
 	}
 }
 
-// Resize changes the screen size. The overlapping area keeps its pixels;
-// new area is opaque black. The framebuffer is replaced: fetch Image again.
+// Resize changes the screen size, clamped to 1..MaxSize. The overlapping
+// area keeps its pixels; new area is opaque black. The framebuffer is
+// replaced: fetch Image again.
 func (e *Engine) Resize(w, h int) {
 	if w == e.fb.Rect.Dx() && h == e.fb.Rect.Dy() {
 		return
@@ -178,7 +187,7 @@ func (e *Engine) Resize(w, h int) {
 }
 
 func (e *Engine) resize(w, h int, keep bool) {
-	w, h = max(w, 1), max(h, 1)
+	w, h = min(max(w, 1), MaxSize), min(max(h, 1), MaxSize)
 	fb := image.NewRGBA(image.Rect(0, 0, w, h))
 	prev := image.NewRGBA(fb.Rect)
 	for i := 3; i < len(fb.Pix); i += 4 {
@@ -204,7 +213,7 @@ func (e *Engine) resize(w, h int, keep bool) {
 	e.tilesX, e.tilesY = tx, ty
 	e.damaged = make([]bool, tx*ty)
 	e.lossy, e.lastDirty = lossy, lastDirty
-	e.sizePending = true
+	e.moves = append(e.moves, move{size: image.Pt(w, h)})
 	e.Damage(fb.Rect)
 }
 
@@ -237,7 +246,7 @@ func (e *Engine) SetCursor(hotspot image.Point, img *image.RGBA) {
 // copies, a resize, a cursor change, or a JPEG area due for its lossless
 // refresh.
 func (e *Engine) Dirty() bool {
-	return e.anyDamage || len(e.copies) > 0 || e.sizePending || e.cursorPending || e.refreshDue(e.now().UnixNano())
+	return e.anyDamage || len(e.moves) > 0 || e.cursorPending || e.refreshDue(e.now().UnixNano())
 }
 
 // refreshDue reports whether some lossy tile has been still for RefreshDelay.

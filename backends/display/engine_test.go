@@ -139,6 +139,33 @@ func TestRandomOperationsLossless(t *testing.T) {
 	}
 }
 
+// TestRandomOperationsLossy checks that whatever went out as JPEG is
+// replaced by exact pixels once the screen has been still for RefreshDelay.
+func TestRandomOperationsLossy(t *testing.T) {
+	jpegs := 0
+	for seed := range 20 {
+		r := rng(seed + 1000)
+		c := newClient(t, 200+int(r.next()%400), 200+int(r.next()%300), Options{})
+		c.flush()
+		for range 20 {
+			randomOps(c, &r, 1+int(r.next()%5))
+			c.flush()
+			if bytes.Contains(c.buf, []byte("image/jpeg")) {
+				jpegs++
+			}
+		}
+		c.clk.t = c.clk.t.Add(RefreshDelay)
+		c.flush()
+		c.check("after refresh")
+		if c.e.Dirty() {
+			t.Fatal("still dirty after the refresh")
+		}
+	}
+	if jpegs == 0 {
+		t.Fatal("no JPEG was sent: the test exercises nothing lossy")
+	}
+}
+
 func TestLossyRefreshesToExact(t *testing.T) {
 	c := newClient(t, scrW, scrH, Options{})
 	desktop(c.e.Image())
@@ -244,7 +271,7 @@ func TestFlushAllocations(t *testing.T) {
 				n++
 				buf = e.Flush(buf[:0], 0)
 			}
-			allocs := testing.AllocsPerRun(20, func() {
+			allocs := testing.AllocsPerRun(5, func() {
 				s.frame(e, n)
 				n++
 				buf = e.Flush(buf[:0], 0)

@@ -8,24 +8,25 @@ import (
 )
 
 // Flush appends to dst the instructions that bring clients from the state
-// of the previous Flush to the current framebuffer: size, copies, then
-// fills and images, then the cursor. It appends no sync. lag is the
-// clients' processing lag, which lowers JPEG quality as in guacd.
+// of the previous Flush to the current framebuffer: resizes and copies in
+// the order they happened, then fills and images, then the cursor. It
+// appends no sync. lag is the clients' processing lag, which lowers JPEG
+// quality as in guacd.
 func (e *Engine) Flush(dst []byte, lag time.Duration) []byte {
 	now := e.now().UnixNano()
-	if e.sizePending {
-		dst = protocol.AppendSize(dst, 0, e.fb.Rect.Dx(), e.fb.Rect.Dy())
-		e.sizePending = false
+	for _, m := range e.moves {
+		if m.size != (image.Point{}) {
+			dst = protocol.AppendSize(dst, 0, m.size.X, m.size.Y)
+		} else {
+			dst = appendCopy(dst, m)
+		}
 	}
-	for _, c := range e.copies {
-		dst = appendCopy(dst, c)
-	}
-	e.copies = e.copies[:0]
+	e.moves = e.moves[:0]
 	if e.anyDamage {
 		dst = e.detectScroll(dst)
 	}
 	e.plan(now)
-	dst = e.emit(dst, lag, now)
+	dst = e.emit(dst, lag)
 	clear(e.damaged)
 	e.anyDamage = false
 	if e.cursorPending {
@@ -35,13 +36,13 @@ func (e *Engine) Flush(dst []byte, lag time.Duration) []byte {
 	return dst
 }
 
-func appendCopy(dst []byte, c copyOp) []byte {
+func appendCopy(dst []byte, c move) []byte {
 	return protocol.AppendCopy(dst, 0, c.src.Min.X, c.src.Min.Y, c.src.Dx(), c.src.Dy(),
 		protocol.ModeSrc, 0, c.dst.X, c.dst.Y)
 }
 
 // emit appends the planned operations and makes prev match fb on them.
-func (e *Engine) emit(dst []byte, lag time.Duration, now int64) []byte {
+func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 	quality := e.quality(lag)
 	e.jobs = e.jobs[:0]
 	for i := range e.ops {
@@ -51,8 +52,11 @@ func (e *Engine) emit(dst []byte, lag time.Duration, now int64) []byte {
 			dst = protocol.AppendCfill(dst, protocol.ModeSrc, 0, o.color[0], o.color[1], o.color[2], 0xff)
 			continue
 		}
+		// Text with few colours passes the photo test when glyphs are
+		// dense, but an indexed PNG of it is small: keep it lossless.
 		jpeg := !e.opts.Lossless && !o.refresh && o.fps >= jpegMinFPS &&
-			o.r.Dx()*o.r.Dy() > jpegMinArea && photoLike(e.fb, o.r)
+			o.r.Dx()*o.r.Dy() > jpegMinArea && photoLike(e.fb, o.r) &&
+			!e.work.encoder(0, e.opts.CompressLevel).png.fewColors(e.fb, o.r)
 		o.firstJob = len(e.jobs)
 		e.jobs = appendSplit(e.jobs, o.r, job{jpeg: jpeg, quality: quality})
 	}
@@ -71,17 +75,19 @@ func (e *Engine) emit(dst []byte, lag time.Duration, now int64) []byte {
 	for i := range e.ops {
 		copyPixels(e.prev, e.fb, e.ops[i].r)
 	}
-	// Lossiness is tracked per tile: a JPEG taints every tile it touches,
-	// and only a lossless op covering a whole tile cleans it.
-	for i := range e.jobs {
-		if e.jobs[i].jpeg {
-			e.markTiles(e.jobs[i].r, e.lossy)
-		}
-	}
+	// Lossiness is tracked per tile: only a lossless op covering a whole
+	// tile cleans it, and a JPEG taints every tile it touches even if a
+	// lossless op covers it too, since ops may overlap and images are
+	// drawn after fills.
 	for i := range e.ops {
 		o := &e.ops[i]
 		if o.kind == opFill || !e.jobs[o.firstJob].jpeg {
 			e.cleanTiles(o.r)
+		}
+	}
+	for i := range e.jobs {
+		if e.jobs[i].jpeg {
+			e.markTiles(e.jobs[i].r, e.lossy)
 		}
 	}
 	return dst

@@ -178,6 +178,38 @@ func (e *pngEncoder) palettize(img *image.RGBA, r image.Rectangle) int {
 	return n
 }
 
+// fewColors reports whether a sample of the rows of r holds at most
+// maxPalette colours: a cheap guess that r suits an indexed PNG.
+func (e *pngEncoder) fewColors(img *image.RGBA, r image.Rectangle) bool {
+	clear(e.keys[:])
+	n := 0
+	var last uint32 = 1 << 31 // no RGB key has bit 31 set
+	for y := r.Min.Y; y < r.Max.Y; y += sampleRows {
+		row := img.Pix[img.PixOffset(r.Min.X, y):]
+		row = row[:4*r.Dx()]
+		for x := 0; x < len(row); x += 4 {
+			c := uint32(row[x])<<16 | uint32(row[x+1])<<8 | uint32(row[x+2])
+			if c == last {
+				continue
+			}
+			last = c
+			for slot := (c * 0x9E3779B1) >> 22; ; slot = (slot + 1) & (paletteSlots - 1) {
+				if k := e.keys[slot]; k == 0 {
+					if n == maxPalette {
+						return false
+					}
+					e.keys[slot] = c | 1<<24
+					n++
+					break
+				} else if k == c|1<<24 {
+					break
+				}
+			}
+		}
+	}
+	return true
+}
+
 // writeIndexed compresses the packed palette indices with filter None:
 // prediction does not help indices, which are not intensities.
 func (e *pngEncoder) writeIndexed(w, h, depth int) {

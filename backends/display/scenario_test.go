@@ -12,6 +12,8 @@ import (
 //     delivered as CopyRect plus a 16 px strip;
 //   - video: a 640x360 photo-like area (gradients + noise) changes
 //     completely every frame;
+//   - scroll-damage: the same scroll reported as whole-screen damage, as a
+//     producer without CopyRect (or a terminal redrawing) would;
 //   - full: the whole screen shows a new page of coloured text every frame.
 const (
 	scrW, scrH = 1280, 800
@@ -113,6 +115,17 @@ var scenarios = []scenario{
 		drawTextLine(e.Image(), scrH-cellH, uint64(scrH/cellH+n))
 		e.Damage(image.Rect(0, scrH-cellH, scrW, scrH))
 	}},
+	{"scroll-damage", func(img *image.RGBA) {
+		for l := 0; l < scrH/cellH; l++ {
+			drawTextLine(img, l*cellH, uint64(l))
+		}
+	}, func(e *Engine, n int) {
+		// The same scroll, reported as plain damage of the whole screen.
+		img := e.Image()
+		moveRect(img, image.Rect(0, cellH, scrW, scrH), image.Pt(0, -cellH))
+		drawTextLine(img, scrH-cellH, uint64(scrH/cellH+n))
+		e.Damage(img.Rect)
+	}},
 	{"video", desktop, func(e *Engine, n int) {
 		drawVideo(e.Image(), n)
 		e.Damage(videoRect)
@@ -127,7 +140,7 @@ var scenarios = []scenario{
 }
 
 // drawVideo draws frame n of the photo-like area: moving smooth colour
-// gradients plus luminance noise of +-12.
+// gradients plus luminance noise of +-8.
 func drawVideo(img *image.RGBA, n int) {
 	r := rng(n)
 	for y := videoRect.Min.Y; y < videoRect.Max.Y; y++ {
@@ -138,16 +151,25 @@ func drawVideo(img *image.RGBA, n int) {
 			if i%48 == 0 {
 				noise = r.next()
 			}
-			d := int(noise%25) - 12
-			noise /= 25
+			d := int(noise%17) - 8
+			noise /= 17
 			x := videoRect.Min.X + i/4
-			base := [3]int{(x + 3*n) / 3 % 256, (y + 2*n) / 2 % 256, (x + y + n) / 5 % 256}
+			base := [3]int{tri((x + 3*n) / 3), tri((y + 2*n) / 2), tri((x + y + n) / 5)}
 			for c := 0; c < 3; c++ {
 				row[i+c] = uint8(min(max(base[c]+d, 0), 255))
 			}
 			row[i+3] = 0xff
 		}
 	}
+}
+
+// tri is a triangle wave between 0 and 255: a gradient without edges.
+func tri(v int) int {
+	v %= 510
+	if v > 255 {
+		return 510 - v
+	}
+	return v
 }
 
 // fakeClock advances by a fixed step on every call, so frame rates seen by

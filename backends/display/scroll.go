@@ -10,6 +10,9 @@ import (
 const (
 	scrollMinWidth = 256
 	scrollMinRows  = 32
+	// scrollBandWidth is the width, in pixels, of the column band hashed
+	// to find candidate shifts.
+	scrollBandWidth = 256
 )
 
 // scrollState is scratch for detectScroll.
@@ -37,8 +40,15 @@ func (e *Engine) detectScroll(dst []byte) []byte {
 		s.seed, s.seeded = maphash.MakeSeed(), true
 	}
 	rows := box.Dy()
-	s.cur = hashRows(s.cur[:0], s.seed, e.fb, box)
-	s.old = hashRows(s.old[:0], s.seed, e.prev, box)
+	// Hash a band of columns only: enough to find candidate shifts, and
+	// the rows of the chosen run are compared in full below.
+	band := box
+	if band.Dx() > scrollBandWidth {
+		band.Min.X += (band.Dx() - scrollBandWidth) / 2
+		band.Max.X = band.Min.X + scrollBandWidth
+	}
+	s.cur = hashRows(s.cur[:0], s.seed, e.fb, band)
+	s.old = hashRows(s.old[:0], s.seed, e.prev, band)
 
 	size := 1
 	for size < 2*rows {
@@ -94,10 +104,19 @@ func (e *Engine) detectScroll(dst []byte) []byte {
 		return dst
 	}
 
-	// The longest run of rows that match prev shifted by best.
+	// The longest run of whole rows that match prev shifted by best.
+	n := 4 * box.Dx()
+	rowsMatch := func(y int) bool {
+		if y >= rows || y-best < 0 || y-best >= rows || s.cur[y] != s.old[y-best] {
+			return false
+		}
+		a := e.fb.PixOffset(box.Min.X, box.Min.Y+y)
+		b := e.prev.PixOffset(box.Min.X, box.Min.Y+y-best)
+		return string(e.fb.Pix[a:a+n]) == string(e.prev.Pix[b:b+n])
+	}
 	runStart, runLen, start := 0, 0, -1
 	for y := range rows + 1 {
-		match := y < rows && y-best >= 0 && y-best < rows && s.cur[y] == s.old[y-best]
+		match := rowsMatch(y)
 		if match && start < 0 {
 			start = y
 		}
@@ -116,7 +135,7 @@ func (e *Engine) detectScroll(dst []byte) []byte {
 	moveRect(e.prev, src, d)
 	e.carry(e.lossy, src, d)
 	e.markTiles(src.Add(d), e.damaged)
-	return appendCopy(dst, copyOp{src: src, dst: src.Min.Add(d)})
+	return appendCopy(dst, move{src: src, dst: src.Min.Add(d)})
 }
 
 // damageBox is the bounding box of the damaged tiles.

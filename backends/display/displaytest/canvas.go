@@ -44,6 +44,10 @@ type stream struct {
 	data  []byte
 }
 
+// MaxSize is the largest layer width or height accepted, as in guacd
+// (GUAC_DISPLAY_MAX_WIDTH/HEIGHT).
+const MaxSize = 8192
+
 // argCounts are the argument counts of the instructions that draw.
 var argCounts = map[string]int{"size": 3, "img": 6, "blob": 2, "end": 1, "copy": 9, "rect": 5, "cfill": 6, "cursor": 7, "dispose": 1}
 
@@ -123,6 +127,9 @@ func (c *Canvas) apply(ins protocol.Instruction) error {
 	}
 	switch op {
 	case "size":
+		if a[1] < 0 || a[2] < 0 || a[1] > MaxSize || a[2] > MaxSize {
+			return fmt.Errorf("size %dx%d out of range", a[1], a[2])
+		}
 		c.resize(a[0], a[1], a[2])
 	case "img":
 		if c.streams == nil {
@@ -155,12 +162,12 @@ func (c *Canvas) apply(ins protocol.Instruction) error {
 		if c.paths == nil {
 			c.paths = make(map[int][]image.Rectangle)
 		}
-		c.paths[a[0]] = append(c.paths[a[0]], image.Rect(a[1], a[2], a[1]+a[3], a[2]+a[4]))
+		c.paths[a[0]] = append(c.paths[a[0]], image.Rect(a[1], a[2], a[1]+a[3], a[2]+a[4]).Intersect(c.Layer(a[0]).Rect))
 	case "cfill":
 		return c.fill(a)
 	case "cursor":
 		src := c.Layer(a[2])
-		r := image.Rect(a[3], a[4], a[3]+a[5], a[4]+a[6])
+		r := image.Rect(a[3], a[4], a[3]+a[5], a[4]+a[6]).Intersect(src.Rect)
 		cur := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
 		draw.Draw(cur, cur.Rect, src, r.Min, draw.Src)
 		c.cursorHot, c.cursor = image.Pt(a[0], a[1]), cur
@@ -201,16 +208,23 @@ func drawOp(mode int) (draw.Op, error) {
 }
 
 func (c *Canvas) drawImage(s *stream) error {
-	var img image.Image
-	var err error
+	decode, decodeConfig := png.Decode, png.DecodeConfig
 	switch s.mime {
 	case "image/png":
-		img, err = png.Decode(bytes.NewReader(s.data))
 	case "image/jpeg":
-		img, err = jpeg.Decode(bytes.NewReader(s.data))
+		decode, decodeConfig = jpeg.Decode, jpeg.DecodeConfig
 	default:
-		err = fmt.Errorf("mimetype %q not supported", s.mime)
+		return fmt.Errorf("mimetype %q not supported", s.mime)
 	}
+	cfg, err := decodeConfig(bytes.NewReader(s.data))
+	if err != nil {
+		return err
+	}
+	if cfg.Width > MaxSize || cfg.Height > MaxSize || s.x < -MaxSize || s.y < -MaxSize ||
+		s.x+cfg.Width > MaxSize || s.y+cfg.Height > MaxSize {
+		return fmt.Errorf("%dx%d image at %d,%d out of range", cfg.Width, cfg.Height, s.x, s.y)
+	}
+	img, err := decode(bytes.NewReader(s.data))
 	if err != nil {
 		return err
 	}
@@ -241,6 +255,9 @@ func (c *Canvas) copyRect(a []int) error {
 	draw.Draw(snap, r, src, r.Min, draw.Src)
 	at := image.Pt(a[7]+r.Min.X-a[1], a[8]+r.Min.Y-a[2])
 	dr := image.Rectangle{Min: at, Max: at.Add(r.Size())}
+	if dr.Max.X > MaxSize || dr.Max.Y > MaxSize {
+		return fmt.Errorf("copy to %v out of range", dr)
+	}
 	dst := c.target(a[6], dr)
 	draw.Draw(dst, dr, snap, r.Min, dop)
 	return nil

@@ -35,7 +35,7 @@ func (c Color) RGB() (r, g, b uint8, ok bool) {
 }
 
 // Attr is a set of SGR rendition flags.
-type Attr uint16
+type Attr uint8
 
 // Rendition flags set by SGR.
 const (
@@ -59,6 +59,7 @@ type Cell struct {
 	Attr   Attr
 	Width  uint8
 	comb   uint16 // 1 + index into the terminal's combining-sequence table, 0 if none
+	// (16 bytes in all: the hot path copies cells, so keep it that way.)
 }
 
 // HasCombining reports whether combining marks follow the cell's rune; fetch

@@ -35,11 +35,11 @@ func (t *Terminal) damageAll() {
 	}
 }
 
-// damageRow marks screen row y; rows are only visible when the view is at
-// the bottom, otherwise the screen change is off-view.
+// damageRow marks screen row y, which a scrolled-back view shows view
+// rows lower (or not at all).
 func (t *Terminal) damageRow(y int) {
-	if t.view == 0 {
-		t.damage[y] = true
+	if v := y + t.view; v < t.rows {
+		t.damage[v] = true
 	}
 }
 

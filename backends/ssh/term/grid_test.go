@@ -3,6 +3,7 @@ package term
 import (
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // screen returns the terminal's rows (trailing blanks trimmed) for golden
@@ -35,6 +36,7 @@ func TestGrid(t *testing.T) {
 		{"HPR VPR", 10, 3, "\x1b[2aA\x1b[eB", []string{"  A", "   B", ""}, 4, 1},
 		{"CUP clamps", 5, 3, "\x1b[99;99HX", []string{"", "", "    X"}, 4, 2},
 		{"DECSC DECRC", 10, 3, "ab\x1b7\x1b[3;1Hx\x1b8c", []string{"abc", "", "x"}, 3, 0},
+		{"?1048 save restore", 10, 3, "ab\x1b[?1048h\x1b[3;1Hx\x1b[?1048lc", []string{"abc", "", "x"}, 3, 0},
 		{"CSI s u", 10, 3, "ab\x1b[s\x1b[3;1Hx\x1b[uc", []string{"abc", "", "x"}, 3, 0},
 		{"ED 0", 5, 3, "aaaaabbbbbccc\x1b[2;3H\x1b[J", []string{"aaaaa", "bb", ""}, 2, 1},
 		{"ED 1", 5, 3, "aaaaabbbbbccc\x1b[2;3H\x1b[1J", []string{"", "   bb", "ccc"}, 2, 1},
@@ -97,5 +99,39 @@ func TestGrid(t *testing.T) {
 				t.Errorf("byte-wise feed differs:\n%q\n%q", one.String(), term.String())
 			}
 		})
+	}
+}
+
+func TestCellSize(t *testing.T) {
+	if s := unsafe.Sizeof(Cell{}); s != 16 {
+		t.Fatalf("Cell is %d bytes; the Write fast path is tuned for 16", s)
+	}
+}
+
+// TestWriteSteadyStateAllocs: once history is full, plain output and
+// scrolling reuse row storage.
+func TestWriteSteadyStateAllocs(t *testing.T) {
+	tm := New(80, 24, Options{Scrollback: 50})
+	line := []byte("0000123 the quick brown fox jumps over the lazy dog \x1b[32mok\x1b[m\r\n")
+	for range 100 {
+		tm.Write(line)
+	}
+	if n := testing.AllocsPerRun(500, func() { tm.Write(line) }); n != 0 {
+		t.Errorf("Write allocates %.1f times per line", n)
+	}
+}
+
+func TestRuneWidth(t *testing.T) {
+	tests := []struct {
+		r rune
+		w int
+	}{
+		{'a', 1}, {'é', 1}, {0x301, 0}, {0x200B, 0}, {'─', 1}, {'中', 2}, {'あ', 2}, {'한', 2},
+		{0xFF21, 2}, {0xFF61, 1}, {0x1F600, 2}, {0x20000, 2}, {0x1D167, 0}, {0x10000, 1},
+	}
+	for _, tc := range tests {
+		if got := runeWidth(tc.r); got != tc.w {
+			t.Errorf("width(%U) = %d, want %d", tc.r, got, tc.w)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package term
 
 import (
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/width"
@@ -26,10 +27,13 @@ func (t *Terminal) printASCII(run []byte) {
 		n := min(len(run), t.cols-x)
 		t.breakWide(l, x, x+n)
 		cells := l.cells[x : x+n]
+		// Two passes (a memmove fill, then the runes) beat storing a whole
+		// 16-byte cell per byte.
+		fill(cells, pen)
 		for i, b := range run[:n] {
-			pen.Rune = rune(b)
-			cells[i] = pen
+			cells[i].Rune = rune(b)
 		}
+		pen.Rune = rune(run[n-1])
 		t.damageRow(t.cur.y)
 		run = run[n:]
 		x += n
@@ -152,12 +156,37 @@ func (t *Terminal) combine(r rune) {
 }
 
 // runeWidth returns the number of cells r occupies: 0 for combining and
-// format characters, 2 for East Asian Wide/Fullwidth, else 1.
+// format characters, 2 for East Asian Wide/Fullwidth, else 1. The Basic
+// Multilingual Plane is answered from a table built on first use, because
+// the Unicode category and width lookups cost more than the rest of
+// printing a character.
 func runeWidth(r rune) int {
-	switch {
-	case r < 0x300:
+	if r < 0x300 {
 		return 1
-	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+	}
+	if r < 0x10000 {
+		bmpOnce.Do(buildBMPWidths)
+		return int(bmpWidths[r])
+	}
+	return lookupWidth(r)
+}
+
+var (
+	bmpWidths [0x10000]uint8
+	bmpOnce   sync.Once
+)
+
+func buildBMPWidths() {
+	for r := range rune(0x10000) {
+		bmpWidths[r] = uint8(lookupWidth(r))
+	}
+}
+
+func lookupWidth(r rune) int {
+	if r < 0x300 {
+		return 1
+	}
+	if unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
 		return 0
 	}
 	switch width.LookupRune(r).Kind() {

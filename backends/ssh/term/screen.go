@@ -14,7 +14,6 @@ func (t *Terminal) scrollUp(top, bot, n int, history bool) {
 	if history && t.sb.max > 0 {
 		for i := top; i < top+n; i++ {
 			ls[i] = t.pushHistory(ls[i])
-			ls[i].wrapped = false
 		}
 	}
 	rotateLeft(ls[top:bot+1], n)
@@ -54,13 +53,29 @@ func (t *Terminal) afterScroll(top, bot, n int, evicted bool) {
 	if evicted {
 		// The history under a scrolled-back view shifted.
 		t.damageAll()
+		return
+	}
+	for y := top; y <= bot; y++ {
+		t.damageRow(y)
 	}
 }
 
 // rotateLeft rotates s left by k using three reversals: no allocation and
 // only row headers move, never cells.
 func rotateLeft(s []line, k int) {
-	if k <= 0 || k >= len(s) {
+	switch {
+	case k <= 0 || k >= len(s):
+		return
+	case k == 1:
+		// The common single-line scroll: one memmove of row headers.
+		first := s[0]
+		copy(s, s[1:])
+		s[len(s)-1] = first
+		return
+	case k == len(s)-1:
+		last := s[len(s)-1]
+		copy(s[1:], s)
+		s[0] = last
 		return
 	}
 	reverse(s[:k])

@@ -3,11 +3,13 @@ package term
 // SelectMode is the granularity of a selection.
 type SelectMode uint8
 
-// Selection granularities: drag, double click, triple click.
+// Selection granularities: drag, double click, triple click, and the
+// rectangular block guacd selects when Alt is held at the start.
 const (
 	SelectChar SelectMode = iota
 	SelectWord
 	SelectLine
+	SelectBlock
 )
 
 // selection endpoints are absolute rows (see absLine) so a selection stays
@@ -60,6 +62,8 @@ func (t *Terminal) span() (x0, y0, x1, y1 int) {
 		x0, y0, x1, y1 = x1, y1, x0, y0
 	}
 	switch s.mode {
+	case SelectBlock:
+		x0, x1 = min(x0, x1), max(x0, x1)
 	case SelectWord:
 		x0 = t.wordEdge(y0, x0, -1)
 		x1 = t.wordEdge(y1, x1, 1)
@@ -127,17 +131,17 @@ func (t *Terminal) SelectionSpan(y int) (x0, x1 int, ok bool) {
 		return 0, 0, false
 	}
 	x0, x1 = 0, t.cols
-	if a == sy0 {
+	if a == sy0 || t.sel.mode == SelectBlock {
 		x0 = max(sx0, 0)
 	}
-	if a == sy1 {
+	if a == sy1 || t.sel.mode == SelectBlock {
 		x1 = min(sx1+1, t.cols)
 	}
 	return x0, x1, x0 < x1
 }
 
 // SelectionText returns the selected text. Rows that wrapped are joined
-// without a newline; trailing blanks of other rows are dropped.
+// without a newline; trailing blanks up to the right edge are dropped.
 func (t *Terminal) SelectionText() string {
 	if !t.sel.active {
 		return ""
@@ -148,14 +152,17 @@ func (t *Terminal) SelectionText() string {
 	for y := y0; y <= y1; y++ {
 		l := t.absLine(y)
 		from, to := 0, len(l.cells)
-		if y == y0 {
+		block := t.sel.mode == SelectBlock
+		if y == y0 || block {
 			from = x0
 		}
-		if y == y1 {
+		if y == y1 || block {
 			to = x1 + 1
 		}
-		joined := l.wrapped && y != y1
-		out = append(out, l.text(from, to, t, !joined)...)
+		joined := l.wrapped && y != y1 && !block
+		// Trailing blanks are padding when the selection runs to the edge, and
+		// always in a block.
+		out = append(out, l.text(from, to, t, block || !joined && to >= len(l.cells))...)
 		if y != y1 && !joined {
 			out = append(out, '\n')
 		}

@@ -25,7 +25,8 @@ type Options struct {
 	VT100FuncKeys bool
 
 	// Reply receives bytes the terminal answers with (DA, DSR, CPR, ENQ).
-	// The slice is only valid during the call.
+	// The slice is only valid during the call. Callbacks run synchronously
+	// inside Write and must not call back into the Terminal.
 	Reply func(p []byte)
 	// Title receives OSC 0/2 window titles.
 	Title func(title string)

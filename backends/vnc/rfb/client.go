@@ -53,6 +53,7 @@ type Client struct {
 	zrle    inflater
 	tight   [4]inflater
 	tightIn []byte
+	grad    []byte // Tight gradient filter rows
 }
 
 // Dial connects to addr and performs the RFB handshake. ctx bounds the
@@ -125,37 +126,45 @@ func (c *Client) Close() error {
 	return c.conn.Close()
 }
 
-// write sends msg in one Write. A write error is sticky: every later write
-// fails with it, so a half-sent message can never be followed by another.
-func (c *Client) write(build func(b []byte) []byte) error {
+// begin locks the writer and returns the empty message buffer; send
+// writes what was appended to it and unlocks. The pair avoids a closure
+// per message, which would allocate.
+func (c *Client) begin() []byte {
 	c.wmu.Lock()
+	return c.wbuf[:0]
+}
+
+// send writes msg in one Write. A write error is sticky: every later write
+// fails with it, so a half-sent message can never be followed by another.
+func (c *Client) send(msg []byte) error {
 	defer c.wmu.Unlock()
+	c.wbuf = msg
 	if c.werr != nil {
 		return c.werr
 	}
-	c.wbuf = build(c.wbuf[:0])
-	if _, err := c.conn.Write(c.wbuf); err != nil {
+	if _, err := c.conn.Write(msg); err != nil {
 		c.werr = fmt.Errorf("rfb: write: %w", err)
 	}
 	return c.werr
 }
 
+// write sends the message build appends, for the handshake's one-offs.
+func (c *Client) write(build func(b []byte) []byte) error {
+	return c.send(build(c.begin()))
+}
+
 // KeyEvent sends a key press or release (keysym unchanged, as guacd does).
 func (c *Client) KeyEvent(keysym uint32, down bool) error {
-	return c.write(func(b []byte) []byte {
-		b = append(b, 4, boolByte(down), 0, 0)
-		return binary.BigEndian.AppendUint32(b, keysym)
-	})
+	b := append(c.begin(), 4, boolByte(down), 0, 0)
+	return c.send(binary.BigEndian.AppendUint32(b, keysym))
 }
 
 // PointerEvent sends the button mask and position; coordinates are clamped
 // to 0..65535.
 func (c *Client) PointerEvent(mask uint8, x, y int) error {
-	return c.write(func(b []byte) []byte {
-		b = append(b, 5, mask)
-		b = binary.BigEndian.AppendUint16(b, clampU16(x))
-		return binary.BigEndian.AppendUint16(b, clampU16(y))
-	})
+	b := append(c.begin(), 5, mask)
+	b = binary.BigEndian.AppendUint16(b, clampU16(x))
+	return c.send(binary.BigEndian.AppendUint16(b, clampU16(y)))
 }
 
 func clampU16(v int) uint16 {
@@ -209,10 +218,7 @@ func (c *Client) SetDesktopSize(w, h int) error {
 
 // requestUpdate sends a FramebufferUpdateRequest for the whole screen.
 func (c *Client) requestUpdate(incremental bool) error {
-	w, h := c.fb.Rect.Dx(), c.fb.Rect.Dy()
-	return c.write(func(b []byte) []byte {
-		b = append(b, 3, boolByte(incremental), 0, 0, 0, 0)
-		b = binary.BigEndian.AppendUint16(b, uint16(w))
-		return binary.BigEndian.AppendUint16(b, uint16(h))
-	})
+	b := append(c.begin(), 3, boolByte(incremental), 0, 0, 0, 0)
+	b = binary.BigEndian.AppendUint16(b, uint16(c.fb.Rect.Dx()))
+	return c.send(binary.BigEndian.AppendUint16(b, uint16(c.fb.Rect.Dy())))
 }

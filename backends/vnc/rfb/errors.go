@@ -12,6 +12,10 @@ var (
 	// ErrUnsupportedSecurity means the server offered no security type (or
 	// VeNCrypt sub-type) this client can satisfy with its Config.
 	ErrUnsupportedSecurity = errors.New("rfb: no supported security type")
+	// ErrPasswordRequired means the server only offers authentication that
+	// needs a password and Config has none (guacd then prompts the user
+	// with a `required` instruction).
+	ErrPasswordRequired = errors.New("rfb: server requires a password")
 	// ErrUnsupported is returned by SetDesktopSize when the server did not
 	// announce ExtendedDesktopSize support.
 	ErrUnsupported = errors.New("rfb: not supported by the server")

@@ -1,10 +1,12 @@
 package rfb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"image"
 	"io"
+	"unicode/utf8"
 )
 
 // Security types.
@@ -87,17 +89,30 @@ func (c *Client) version() (int, error) {
 	return minor, err
 }
 
-// readString reads a length-prefixed-elsewhere Latin-1 string of n bytes,
-// refusing more than limit.
+// readString reads a string of n bytes (length sent before it), refusing
+// more than limit. Names and reasons are UTF-8 in practice (rfbproto
+// recommends it); bytes that are not valid UTF-8 are taken as Latin-1.
 func (c *Client) readString(n uint32, limit int) (string, error) {
+	b, err := c.readBytes(n, limit)
+	if err != nil {
+		return "", err
+	}
+	if utf8.Valid(b) {
+		return string(b), nil
+	}
+	return latin1(b), nil
+}
+
+// readBytes reads n bytes, refusing more than limit.
+func (c *Client) readBytes(n uint32, limit int) ([]byte, error) {
 	if n > uint32(limit) {
-		return "", protoErr("string of %d bytes exceeds %d", n, limit)
+		return nil, protoErr("string of %d bytes exceeds %d", n, limit)
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(c.br, b); err != nil {
-		return "", err
+		return nil, err
 	}
-	return latin1(b), nil
+	return b, nil
 }
 
 // latin1 converts ISO 8859-1 bytes to a UTF-8 string.
@@ -155,7 +170,12 @@ func (c *Client) security(minor int) error {
 		switch t {
 		case secInvalid:
 			return c.readReason()
-		case secNone, secVNC:
+		case secVNC:
+			if c.cfg.Password == "" {
+				return ErrPasswordRequired
+			}
+			chosen = byte(t)
+		case secNone:
 			chosen = byte(t)
 		default:
 			return fmt.Errorf("%w: server requires type %d", ErrUnsupportedSecurity, t)
@@ -173,6 +193,9 @@ func (c *Client) security(minor int) error {
 			return fmt.Errorf("rfb: read security types: %w", err)
 		}
 		chosen = c.chooseSecurity(types)
+		if chosen == secInvalid && c.cfg.Password == "" && bytes.IndexByte(types, secVNC) >= 0 {
+			return ErrPasswordRequired
+		}
 		if chosen == secInvalid {
 			return fmt.Errorf("%w: server offers %v", ErrUnsupportedSecurity, types)
 		}

@@ -23,9 +23,9 @@ const window = 32 << 10
 type inflater struct {
 	fr      io.ReadCloser
 	src     bytes.Reader
-	started bool // the 2-byte zlib header has been consumed
-	hist    [window]byte
-	histPos int // next write position in hist (ring)
+	started bool   // the 2-byte zlib header has been consumed
+	hist    []byte // ring of the last window output bytes, allocated on first use
+	histPos int    // next write position in hist
 	histLen int
 	dict    []byte
 	out     []byte
@@ -87,14 +87,17 @@ func (z *inflater) inflate(chunk []byte, limit int) ([]byte, error) {
 
 // record appends p to the history ring.
 func (z *inflater) record(p []byte) {
+	if z.hist == nil {
+		z.hist = make([]byte, window)
+	}
 	if len(p) >= window {
-		copy(z.hist[:], p[len(p)-window:])
+		copy(z.hist, p[len(p)-window:])
 		z.histPos, z.histLen = 0, window
 		return
 	}
 	n := copy(z.hist[z.histPos:], p)
 	if n < len(p) {
-		copy(z.hist[:], p[n:])
+		copy(z.hist, p[n:])
 	}
 	z.histPos = (z.histPos + len(p)) % window
 	z.histLen = min(z.histLen+len(p), window)

@@ -45,6 +45,11 @@ func (c *Client) run(sink Sink) error {
 			return fmt.Errorf("rfb: read message: %w", err)
 		}
 		if err := c.message(t, sink); err != nil {
+			if errors.Is(err, io.EOF) {
+				// EOF at a message boundary is a clean close; inside one it
+				// is a truncated message.
+				return fmt.Errorf("rfb: connection closed inside a message: %w", io.ErrUnexpectedEOF)
+			}
 			return err
 		}
 	}
@@ -63,8 +68,8 @@ func (c *Client) message(t byte, sink Sink) error {
 		return c.requestUpdate(!full)
 	case msgSetColourMapEntries:
 		// We always ask for true colour; a colour map is skipped.
-		var h [5]byte
-		if _, err := io.ReadFull(c.br, h[:]); err != nil {
+		h, err := c.next(5)
+		if err != nil {
 			return fmt.Errorf("rfb: read SetColourMapEntries: %w", err)
 		}
 		return c.discard(int(binary.BigEndian.Uint16(h[3:])) * 6)
@@ -72,23 +77,38 @@ func (c *Client) message(t byte, sink Sink) error {
 		sink.Bell()
 		return nil
 	case msgServerCutText:
-		var h [7]byte
-		if _, err := io.ReadFull(c.br, h[:]); err != nil {
+		h, err := c.next(7)
+		if err != nil {
 			return fmt.Errorf("rfb: read ServerCutText: %w", err)
 		}
 		n := binary.BigEndian.Uint32(h[3:])
 		keep := min(n, MaxCutText)
-		text, err := c.readString(keep, MaxCutText)
+		text, err := c.readBytes(keep, MaxCutText)
 		if err == nil {
 			err = c.discard(int(n - keep))
 		}
 		if err != nil {
 			return fmt.Errorf("rfb: read ServerCutText: %w", err)
 		}
-		sink.ServerCutText(text)
+		sink.ServerCutText(latin1(text))
 		return nil
 	}
 	return protoErr("unknown server message type %d", t)
+}
+
+// next returns the next n (<= 64 KiB) bytes of input, valid until the
+// next read. Peek+Discard reads from bufio's buffer without copying and,
+// unlike io.ReadFull into a local array, lets nothing escape to the heap.
+func (c *Client) next(n int) ([]byte, error) {
+	b, err := c.br.Peek(n)
+	if err != nil {
+		if err == io.EOF && len(b) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	c.br.Discard(n)
+	return b, nil
 }
 
 func (c *Client) discard(n int) error {
@@ -103,8 +123,8 @@ var errLastRect = errors.New("rfb: last rect")
 
 // framebufferUpdate decodes the rectangles of one FramebufferUpdate.
 func (c *Client) framebufferUpdate(sink Sink) error {
-	var h [3]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+	h, err := c.next(3)
+	if err != nil {
 		return fmt.Errorf("rfb: read FramebufferUpdate: %w", err)
 	}
 	n := int(binary.BigEndian.Uint16(h[1:]))
@@ -122,8 +142,8 @@ func (c *Client) framebufferUpdate(sink Sink) error {
 
 // rect decodes one rectangle: header, then its encoding.
 func (c *Client) rect(sink Sink) error {
-	var h [12]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+	h, err := c.next(12)
+	if err != nil {
 		return fmt.Errorf("rfb: read rectangle header: %w", err)
 	}
 	x, y := int(binary.BigEndian.Uint16(h[0:])), int(binary.BigEndian.Uint16(h[2:]))
@@ -133,7 +153,7 @@ func (c *Client) rect(sink Sink) error {
 
 	switch enc {
 	case encDesktopSize:
-		return c.desktopSize(w, hh, sink)
+		return c.resizeTo(w, hh, sink)
 	case encExtendedDesktopSize:
 		return c.extendedDesktopSize(y, w, hh, sink)
 	case encLastRect:
@@ -151,13 +171,12 @@ func (c *Client) rect(sink Sink) error {
 			return nil
 		}
 	}
-	var err error
 	switch enc {
 	case encRaw:
 		err = c.raw(r)
 	case encCopyRect:
-		var s [4]byte
-		if _, err = io.ReadFull(c.br, s[:]); err != nil {
+		s, err := c.next(4)
+		if err != nil {
 			return fmt.Errorf("rfb: read CopyRect: %w", err)
 		}
 		sp := image.Pt(int(binary.BigEndian.Uint16(s[0:])), int(binary.BigEndian.Uint16(s[2:])))
@@ -218,11 +237,14 @@ func (c *Client) raw(r image.Rectangle) error {
 		off := c.fb.PixOffset(r.Min.X, y)
 		dst := c.fb.Pix[off : off+w*4]
 		if c.cv.fast {
-			if _, err := io.ReadFull(c.br, dst); err != nil {
-				return fmt.Errorf("rfb: read Raw: %w", err)
-			}
+			_, err := io.ReadFull(c.br, dst)
+			// Restore alpha even after a short read: the framebuffer
+			// stays opaque whatever the server sent.
 			for i := 3; i < len(dst); i += 4 {
 				dst[i] = 0xff
+			}
+			if err != nil {
+				return fmt.Errorf("rfb: read Raw: %w", err)
 			}
 			continue
 		}
@@ -257,22 +279,18 @@ func (c *Client) resizeTo(w, h int, sink Sink) error {
 	return nil
 }
 
-func (c *Client) desktopSize(w, h int, sink Sink) error {
-	return c.resizeTo(w, h, sink)
-}
-
 // extendedDesktopSize handles the ExtendedDesktopSize pseudo-rectangle,
 // whose header y is the status (x, the reason, does not matter to us),
 // followed by a screen list.
 func (c *Client) extendedDesktopSize(status, w, h int, sink Sink) error {
-	var hdr [4]byte
-	if _, err := io.ReadFull(c.br, hdr[:]); err != nil {
+	hdr, err := c.next(4)
+	if err != nil {
 		return fmt.Errorf("rfb: read ExtendedDesktopSize: %w", err)
 	}
 	n := int(hdr[0])
 	for i := 0; i < n; i++ {
-		var s [16]byte
-		if _, err := io.ReadFull(c.br, s[:]); err != nil {
+		s, err := c.next(16)
+		if err != nil {
 			return fmt.Errorf("rfb: read ExtendedDesktopSize screen: %w", err)
 		}
 		if i == 0 {

@@ -21,7 +21,6 @@ const (
 	filterGradient = 2
 	tightMinZlib   = 12 // shorter data is sent uncompressed
 	maxTightWidth  = 2048
-	maxTightLength = 1<<22 - 1 // largest compact length (22 bits)
 )
 
 // tightRect decodes a Tight rectangle.
@@ -39,11 +38,11 @@ func (c *Client) tightRect(r image.Rectangle) error {
 	ts := c.cv.tsize
 	switch {
 	case kind == tightFill:
-		var px [4]byte
-		if _, err := io.ReadFull(c.br, px[:ts]); err != nil {
+		px, err := c.next(ts)
+		if err != nil {
 			return fmt.Errorf("rfb: read Tight fill: %w", err)
 		}
-		fillRect(c.fb, r, c.cv.tpixel(px[:]))
+		fillRect(c.fb, r, c.cv.tpixel(px))
 		return nil
 	case kind == tightJPEG:
 		return c.tightJPEG(r)
@@ -192,8 +191,12 @@ func (c *Client) compactLength() (int, error) {
 func (c *Client) tightGradient(r image.Rectangle, data []byte) {
 	w := r.Dx()
 	ts := c.cv.tsize
-	// Components of the previous row (3 per pixel), reused scratch.
-	prev := c.buf(2 * 3 * (w + 1))
+	// Components of the previous and current rows (3 per pixel). Not
+	// c.buf: data may live there when it was sent uncompressed.
+	if cap(c.grad) < 6*(w+1) {
+		c.grad = make([]byte, 6*(w+1))
+	}
+	prev := c.grad[:6*(w+1)]
 	clear(prev)
 	cur := prev[3*(w+1):]
 	prev = prev[:3*(w+1)]
@@ -254,12 +257,19 @@ func (c *Client) tightJPEG(r image.Rectangle) error {
 	if err != nil {
 		return err
 	}
-	if l > maxTightLength {
-		return protoErr("Tight JPEG of %d bytes", l)
-	}
+	// The compact length caps l at 4 MiB, so this buffer is bounded.
 	in := c.buf(l)
 	if _, err := io.ReadFull(c.br, in); err != nil {
 		return fmt.Errorf("rfb: read Tight JPEG: %w", err)
+	}
+	// Check the size before decoding: the header alone could otherwise
+	// make the decoder allocate gigabytes.
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(in))
+	if err != nil {
+		return protoErr("Tight JPEG: %v", err)
+	}
+	if cfg.Width != r.Dx() || cfg.Height != r.Dy() {
+		return protoErr("Tight JPEG is %dx%d for %v", cfg.Width, cfg.Height, r)
 	}
 	img, err := jpeg.Decode(bytes.NewReader(in))
 	if err != nil {

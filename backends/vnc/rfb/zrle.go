@@ -12,11 +12,11 @@ var errZRLEShort = protoErr("ZRLE data ends inside a tile")
 // zrleRect reads a ZRLE rectangle: a u32 length and a chunk of the
 // connection's zlib stream holding 64×64 tiles.
 func (c *Client) zrleRect(r image.Rectangle) error {
-	var l [4]byte
-	if _, err := io.ReadFull(c.br, l[:]); err != nil {
+	l, err := c.next(4)
+	if err != nil {
 		return fmt.Errorf("rfb: read ZRLE length: %w", err)
 	}
-	n := binary.BigEndian.Uint32(l[:])
+	n := binary.BigEndian.Uint32(l)
 	cs := c.cv.csize
 	tiles := ((r.Dx() + 63) / 64) * ((r.Dy() + 63) / 64)
 	// Worst case per tile: the header, a 127-colour palette, then one
