@@ -52,7 +52,7 @@ var readyRE = regexp.MustCompile(`msg="guacd listener ready" addr=(\S+)`)
 func startDaemon(tb testing.TB) *daemon {
 	tb.Helper()
 	cfg := filepath.Join(tb.TempDir(), "goguacd.yaml")
-	os.WriteFile(cfg, []byte("admin:\n  listen: \"\"\nlog_level: warning\n"), 0o600)
+	os.WriteFile(cfg, []byte("admin:\n  listen: \"\"\nweb:\n  listen: \"\"\nlog_level: warning\n"), 0o600)
 	cmd := exec.Command(goguacdBinary(tb), "-b", "127.0.0.1", "-l", "0", "-guacd-conf", "/dev/null", "-config", cfg, "-L", logLevel())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -102,13 +102,23 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("browser run failed: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var res map[string]map[string]any
+	type session struct {
+		Transport, ConnID string
+		UTF16             bool
+	}
+	var res struct {
+		WS, Fallback, HTTP session
+		Denied             string
+	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
 		t.Fatalf("browser output: %v\n%s", err, out)
 	}
 	t.Logf("browser: %s", lines[len(lines)-1])
-	if res["ws"]["utf16"] != true {
+	if !res.WS.UTF16 {
 		t.Errorf("npm guacamole-common-js 1.5.0 should be detected as counting UTF-16 units")
+	}
+	if res.WS.Transport != "ws" || res.Fallback.Transport != "http" || res.HTTP.Transport != "http" {
+		t.Errorf("transports: %+v", res)
 	}
 
 	// Every typed key reached the backend, over each tunnel.

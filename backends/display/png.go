@@ -97,7 +97,7 @@ func (e *pngEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, alph
 	if n > 0 {
 		start := e.beginChunk("PLTE")
 		for _, c := range e.colors[:n] {
-			e.out.b = append(e.out.b, byte(c>>16), byte(c>>8), byte(c))
+			e.out.b = append(e.out.b, byte(c), byte(c>>8), byte(c>>16))
 		}
 		e.endChunk(start)
 	}
@@ -142,40 +142,56 @@ func (e *pngEncoder) palettize(img *image.RGBA, r image.Rectangle) int {
 	idx := e.index[:w*h]
 	clear(e.keys[:])
 	n := 0
-	var last uint32 = 1 << 31 // no RGB key has bit 31 set
-	var lastIdx uint8
+	// Text alternates between two colours, so remember the last two
+	// before going to the hash table.
+	last, other := uint32(1<<31), uint32(1<<31) // no RGB key has bit 31 set
+	var lastIdx, otherIdx uint8
 	o := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := img.Pix[img.PixOffset(r.Min.X, y):]
 		row = row[:4*w]
-		for x := 0; x < len(row); x += 4 {
-			c := uint32(row[x])<<16 | uint32(row[x+1])<<8 | uint32(row[x+2])
+		out := idx[o : o+w]
+		o += w
+		for x := range out {
+			c := binary.LittleEndian.Uint32(row[4*x:]) & 0xffffff
 			if c != last {
-				slot := (c * 0x9E3779B1) >> 22
-				for {
-					k := e.keys[slot]
-					if k == 0 {
-						if n == maxPalette {
-							return 0
-						}
-						e.keys[slot] = c | 1<<24
-						e.vals[slot] = uint8(n)
-						e.colors[n] = c
+				if c == other {
+					last, other, lastIdx, otherIdx = other, last, otherIdx, lastIdx
+				} else {
+					i, ok := e.lookup(c, n)
+					if !ok {
+						return 0
+					}
+					if int(i) == n {
 						n++
-						break
 					}
-					if k == c|1<<24 {
-						break
-					}
-					slot = (slot + 1) & (paletteSlots - 1)
+					other, otherIdx = last, lastIdx
+					last, lastIdx = c, i
 				}
-				last, lastIdx = c, e.vals[slot]
 			}
-			idx[o] = lastIdx
-			o++
+			out[x] = lastIdx
 		}
 	}
 	return n
+}
+
+// lookup returns the palette index of colour c (R in the low byte), adding
+// it as index n if new; ok is false when the palette is full.
+func (e *pngEncoder) lookup(c uint32, n int) (i uint8, ok bool) {
+	for slot := (c * 0x9E3779B1) >> 22; ; slot = (slot + 1) & (paletteSlots - 1) {
+		switch k := e.keys[slot]; k {
+		case c | 1<<24:
+			return e.vals[slot], true
+		case 0:
+			if n == maxPalette {
+				return 0, false
+			}
+			e.keys[slot] = c | 1<<24
+			e.vals[slot] = uint8(n)
+			e.colors[n] = c
+			return uint8(n), true
+		}
+	}
 }
 
 // fewColors reports whether a sample of the rows of r holds at most
@@ -183,27 +199,22 @@ func (e *pngEncoder) palettize(img *image.RGBA, r image.Rectangle) int {
 func (e *pngEncoder) fewColors(img *image.RGBA, r image.Rectangle) bool {
 	clear(e.keys[:])
 	n := 0
-	var last uint32 = 1 << 31 // no RGB key has bit 31 set
+	last := uint32(1 << 31) // no RGB key has bit 31 set
 	for y := r.Min.Y; y < r.Max.Y; y += sampleRows {
 		row := img.Pix[img.PixOffset(r.Min.X, y):]
 		row = row[:4*r.Dx()]
 		for x := 0; x < len(row); x += 4 {
-			c := uint32(row[x])<<16 | uint32(row[x+1])<<8 | uint32(row[x+2])
+			c := binary.LittleEndian.Uint32(row[x:]) & 0xffffff
 			if c == last {
 				continue
 			}
 			last = c
-			for slot := (c * 0x9E3779B1) >> 22; ; slot = (slot + 1) & (paletteSlots - 1) {
-				if k := e.keys[slot]; k == 0 {
-					if n == maxPalette {
-						return false
-					}
-					e.keys[slot] = c | 1<<24
-					n++
-					break
-				} else if k == c|1<<24 {
-					break
-				}
+			i, ok := e.lookup(c, n)
+			if !ok {
+				return false
+			}
+			if int(i) == n {
+				n++
 			}
 		}
 	}

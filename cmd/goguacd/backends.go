@@ -1,13 +1,27 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/goguacd/goguacd/backends"
+	"github.com/goguacd/goguacd/backends/passthrough"
 	"github.com/goguacd/goguacd/backends/vnc"
 )
 
-// registerNative registers the backends goguacd implements itself.
-func registerNative(reg *backends.Registry, logger *slog.Logger) {
+// registerBackends registers the native backends and, for the configured
+// protocols, passthrough to an upstream guacd.
+func registerBackends(reg *backends.Registry, cfg Config, logger *slog.Logger) error {
 	reg.Register("vnc", vnc.New())
+	for _, p := range cfg.Passthrough.Protocols {
+		if _, native := reg.Lookup(p); native {
+			return fmt.Errorf("passthrough.protocols: %q is served natively", p)
+		}
+		b, err := passthrough.New(passthrough.Config{Address: cfg.Passthrough.Address, Protocol: p, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("passthrough.protocols: %q: %w", p, err)
+		}
+		reg.Register(p, b)
+	}
+	return nil
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/goguacd/goguacd/auth"
+	"github.com/goguacd/goguacd/auth/pgcatalog"
 )
 
 // Config is goguacd's own configuration (-config FILE, YAML). Every field
@@ -22,6 +25,27 @@ type Config struct {
 	Admin struct {
 		Listen string `yaml:"listen"` // /metrics, /healthz, /readyz; "" disables
 	} `yaml:"admin"`
+	// Web is the browser-facing listener: the built-in web client and the
+	// WebSocket and HTTP tunnels.
+	Web struct {
+		Listen         string   `yaml:"listen"` // "" disables
+		BasePath       string   `yaml:"base_path"`
+		AllowedOrigins []string `yaml:"allowed_origins"`
+	} `yaml:"web"`
+	Auth    auth.Config `yaml:"auth"`
+	Catalog struct {
+		File     string            `yaml:"file"`     // YAML catalog, reloaded on change and SIGHUP
+		Postgres *pgcatalog.Config `yaml:"postgres"` // the Guacamole database
+	} `yaml:"catalog"`
+	// Passthrough relays protocols goguacd does not implement to a guacd.
+	Passthrough struct {
+		Address   string   `yaml:"address"`
+		Protocols []string `yaml:"protocols"`
+	} `yaml:"passthrough"`
+	// Demo serves the built-in demo desktop and terminal (on by default
+	// only when goguacd runs without a configuration file).
+	Demo bool `yaml:"demo"`
+
 	LogLevel      string        `yaml:"log_level"`
 	PIDFile       string        `yaml:"pid_file"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
@@ -33,6 +57,7 @@ func defaultConfig() Config {
 	c.Guacd.Listen = "127.0.0.1:4822"
 	c.Admin.Listen = "127.0.0.1:9822"
 	c.LogLevel = "info"
+	c.Web.Listen = "127.0.0.1:8080"
 	c.ShutdownGrace = 30 * time.Second
 	return c
 }
@@ -48,6 +73,9 @@ func loadConfig(c *Config, path string) error {
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.Catalog.File != "" && c.Catalog.Postgres != nil {
+		return fmt.Errorf("config %s: catalog: set file or postgres, not both", path)
 	}
 	if c.ShutdownGrace < 0 {
 		return fmt.Errorf("config %s: shutdown_grace: must not be negative", path)

@@ -97,7 +97,12 @@ func settings(o options) (Config, error) {
 		cfg.PIDFile, cfg.LogLevel = or(gc.PIDFile, cfg.PIDFile), or(gc.LogLevel, cfg.LogLevel)
 		cfg.Guacd.Cert, cfg.Guacd.Key = or(gc.Cert, cfg.Guacd.Cert), or(gc.Key, cfg.Guacd.Key)
 	}
-	if o.configFile != "" {
+	if o.configFile == "" {
+		// The embedded default: a development user and the demo catalog,
+		// which auth refuses anywhere but on loopback.
+		cfg.Demo = true
+		cfg.Auth.DevUser = demoUser
+	} else {
 		cfg.Guacd.Listen = net.JoinHostPort(host, port)
 		if err := loadConfig(&cfg, o.configFile); err != nil {
 			return cfg, err
@@ -181,16 +186,13 @@ func run(args []string, stderr io.Writer) int {
 
 var errForced = errors.New("forced exit on second signal")
 
-// registerBackends adds every native backend.
-func registerBackends(reg *backends.Registry, logger *slog.Logger) {
-	registerNative(reg, logger)
-}
-
 func serve(cfg Config, logger *slog.Logger) error {
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg := &backends.Registry{}
-	registerBackends(reg, logger)
+	if err := registerBackends(reg, cfg, logger); err != nil {
+		return err
+	}
 	srv := tunnel.NewServer(tunnel.Config{
 		Backends:       reg,
 		Logger:         logger,
@@ -224,6 +226,12 @@ func serve(cfg Config, logger *slog.Logger) error {
 	go func() { errc <- srv.ServeListener(ctx, ln, tlsCfg) }()
 	logger.Info("guacd listener ready", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "protocols", strings.Join(reg.Names(), ","))
 
+	web, err := buildWeb(ctx, cfg, srv, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	var admin *http.Server
 	if cfg.Admin.Listen != "" {
 		aln, err := net.Listen("tcp", cfg.Admin.Listen)
@@ -243,18 +251,40 @@ func serve(cfg Config, logger *slog.Logger) error {
 	sigc := make(chan os.Signal, 2)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigc)
-	select {
-	case err := <-errc:
-		ln.Close()
-		return err
-	case sig := <-sigc:
-		logger.Info("draining", "signal", sig.String(), "grace", cfg.ShutdownGrace)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case err := <-errc:
+			ln.Close()
+			web.shutdown(context.Background())
+			return err
+		case <-hup:
+			if web == nil || web.reload == nil {
+				logger.Info("SIGHUP: nothing to reload")
+				continue
+			}
+			if err := web.reload(); err != nil {
+				logger.Error("SIGHUP: catalog reload failed; keeping the last good catalog", "err", err)
+			} else {
+				logger.Info("SIGHUP: catalog reloaded")
+			}
+		case sig := <-sigc:
+			logger.Info("draining", "signal", sig.String(), "grace", cfg.ShutdownGrace)
+			break wait
+		}
 	}
 	ln.Close()
 	drainCtx, drainCancel := context.WithTimeout(ctx, cfg.ShutdownGrace)
 	defer drainCancel()
 	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(drainCtx) }()
+	go func() {
+		err := srv.Shutdown(drainCtx)
+		web.shutdown(drainCtx)
+		done <- err
+	}()
 	select {
 	case <-done:
 	case sig := <-sigc:

@@ -159,7 +159,7 @@ func (d *daemon) wait(t *testing.T) int {
 }
 
 func TestDaemonServesAndDrains(t *testing.T) {
-	d := startDaemon(t, "-config", writeFile(t, "admin:\n  listen: 127.0.0.1:0\nshutdown_grace: 5s\n"))
+	d := startDaemon(t, "-config", writeFile(t, "admin:\n  listen: 127.0.0.1:0\nweb:\n  listen: \"\"\nshutdown_grace: 5s\n"))
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get("http://" + d.admin + path)
 		if err != nil || resp.StatusCode != 200 {
@@ -227,7 +227,7 @@ func writeFile(t *testing.T, content string) string {
 }
 
 func TestDaemonSecondSignalForcesExit(t *testing.T) {
-	d := startDaemon(t, "-config", writeFile(t, "admin:\n  listen: 127.0.0.1:0\nshutdown_grace: 60s\n"))
+	d := startDaemon(t, "-config", writeFile(t, "admin:\n  listen: 127.0.0.1:0\nweb:\n  listen: \"\"\nshutdown_grace: 60s\n"))
 	// A client in the middle of its handshake keeps the drain waiting.
 	nc, err := net.Dial("tcp", d.guacd)
 	if err != nil {

@@ -41,8 +41,11 @@ const state = {
   client: null, tunnels: null, target: null, connId: null, retries: 0, retryTimer: null,
   failed: false, remoteClipboard: '', errors: [], stateName: 'idle', catalog: {},
 };
+// The last instructions received, for diagnostics.
+const recent = [];
 // Test and debugging hook.
 window.goguacd = {
+  get recent() { return recent.slice(); },
   get state() { return state.stateName; },
   get connId() { return state.connId; },
   get errors() { return state.errors.slice(); },
@@ -161,6 +164,8 @@ function connect(target) {
   // client ignores; it is what share links point to.
   const handle = tunnel.oninstruction;
   tunnel.oninstruction = (opcode, args) => {
+    recent.push(opcode + ',' + args.join(',').slice(0, 60));
+    if (recent.length > 40) recent.shift();
     if (opcode === 'ready' && args.length) {
       state.connId = args[0];
       $('btn-share').hidden = target.type !== 'c';

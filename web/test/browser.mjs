@@ -62,8 +62,10 @@ async function session(context, url, color, text, what) {
     await waitPixel(page, 40, 40, color, what + ' display colour');
     await page.click('#display');
     await page.keyboard.type(text, { delay: 20 });
-    // The test backend draws an 8x8 white square per key press.
-    await waitPixel(page, 4, 4, [255, 255, 255], what + ' key echo');
+    // The test backend draws an 8x8 white square per key press, the n-th
+    // at x = 8n, in SRC mode (canvas "copy"), which clears the rest of the
+    // layer: the last square is what shows.
+    await waitPixel(page, 8 * (text.length - 1) + 4, 4, [255, 255, 255], what + ' key echo');
     const transport = await page.evaluate(() => window.goguacd.transport());
     const info = await page.evaluate(() => ({ connId: window.goguacd.connId, utf16: window.goguacd.countsUTF16 }));
     check(/^\$[0-9a-f-]{36}$/.test(info.connId || ''), what + ' connection id from ready: ' + info.connId);
@@ -71,7 +73,7 @@ async function session(context, url, color, text, what) {
     await page.waitForSelector('#list:not([hidden])', { timeout: 5000 });
     return { transport, ...info };
   } catch (e) {
-    const diag = await page.evaluate(() => ({ canvases: Array.from(document.querySelectorAll('#display canvas')).map((c) => [c.width, c.height, Array.from(c.getContext('2d').getImageData(4, 4, 1, 1).data), Array.from(c.getContext('2d').getImageData(40, 40, 1, 1).data)]), errors: window.goguacd.errors, state: window.goguacd.state,
+    const diag = await page.evaluate(() => ({ canvases: Array.from(document.querySelectorAll('#display canvas')).map((c) => [c.width, c.height, Array.from(c.getContext('2d').getImageData(4, 4, 1, 1).data), Array.from(c.getContext('2d').getImageData(40, 40, 1, 1).data)]), recent: window.goguacd.recent, errors: window.goguacd.errors, state: window.goguacd.state,
       status: document.getElementById('status').textContent })).catch(() => ({}));
     e.message += '\npage: ' + JSON.stringify(diag) + '\nbrowser console:\n' + logs.join('\n');
     throw e;

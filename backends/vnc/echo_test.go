@@ -10,7 +10,9 @@ import (
 	"github.com/goguacd/goguacd/protocol"
 )
 
-func TestEchoKeysDebug(t *testing.T) {
+// Key echoes after the display has been idle for longer than the lossless
+// refresh delay must still reach the viewer, pixel-exact.
+func TestEchoAfterIdle(t *testing.T) {
 	rs, err := rfbtest.NewServer(rfbtest.Options{Width: 1280, Height: 800, Scenario: rfbtest.Echo, MaxFPS: -1})
 	if err != nil {
 		t.Fatal(err)
