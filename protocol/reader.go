@@ -90,7 +90,12 @@ func (r *Reader) ReadInstruction() (Instruction, error) {
 			continue
 		}
 		r.end += m
-		if rerr != nil {
+		if rerr != nil && isTimeout(rerr) && m == 0 {
+			// A read deadline is a pause, not the end of the stream: the
+			// caller may extend it and read on, so it is not sticky.
+			return Instruction{}, rerr
+		}
+		if rerr != nil && !isTimeout(rerr) {
 			r.err = rerr
 		} else if m == 0 {
 			if empty++; empty >= maxEmptyReads {
@@ -118,4 +123,11 @@ func (r *Reader) Reset(rd io.Reader) {
 	r.start, r.end, r.offset = 0, 0, 0
 	r.err, r.perr, r.lastRaw = nil, nil, nil
 	r.p.Reset()
+}
+
+// isTimeout reports errors that say a deadline passed (net.Error and
+// os.ErrDeadlineExceeded implement Timeout), without importing net.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }

@@ -305,3 +305,42 @@ func BenchmarkReader(b *testing.B) {
 		})
 	}
 }
+
+// timeoutReader fails its first read with a deadline error, then serves data.
+type timeoutReader struct {
+	fails int
+	data  []byte
+}
+
+type deadlineErr struct{}
+
+func (deadlineErr) Error() string { return "i/o timeout" }
+func (deadlineErr) Timeout() bool { return true }
+
+func (t *timeoutReader) Read(p []byte) (int, error) {
+	if t.fails > 0 {
+		t.fails--
+		return 0, deadlineErr{}
+	}
+	if len(t.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, t.data)
+	t.data = t.data[n:]
+	return n, nil
+}
+
+// A read deadline passing is not the end of the stream: reading again
+// after it must return the data that arrives later.
+func TestReaderTimeoutNotSticky(t *testing.T) {
+	r := NewReader(&timeoutReader{fails: 2, data: []byte("4.sync,1.5;")})
+	for i := 0; i < 2; i++ {
+		if _, err := r.ReadInstruction(); !isTimeout(err) {
+			t.Fatalf("read %d: %v, want the timeout", i, err)
+		}
+	}
+	ins, err := r.ReadInstruction()
+	if err != nil || !ins.Is("sync") {
+		t.Fatalf("after timeouts: %v %v", ins, err)
+	}
+}

@@ -4,6 +4,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -15,20 +16,24 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/goguacd/goguacd/auth"
 	"github.com/goguacd/goguacd/auth/catalog"
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/backendtest"
+	"github.com/goguacd/goguacd/protocol"
 	"github.com/goguacd/goguacd/tunnel"
 	"github.com/goguacd/goguacd/tunnel/ws"
 	"github.com/goguacd/goguacd/web"
 )
 
-// oneUserCatalog lets everyone open "blue" and nobody open "secret".
+// oneUserCatalog lets everyone open "blue" and "flaky" and nobody open
+// "secret".
 type oneUserCatalog map[string]catalog.Connection
 
 func (c oneUserCatalog) List(context.Context, auth.Identity) ([]catalog.Connection, error) {
-	return []catalog.Connection{c["blue"]}, nil
+	return []catalog.Connection{c["blue"], c["flaky"]}, nil
 }
 
 func (c oneUserCatalog) Get(_ context.Context, _ auth.Identity, id string) (catalog.Connection, error) {
@@ -45,6 +50,7 @@ func (c oneUserCatalog) Get(_ context.Context, _ auth.Identity, id string) (cata
 // TestBrowser drives Debian's chromium (playwright-core from web/node_modules)
 // through the page and both tunnels, with the test backend drawing blue.
 func TestBrowser(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	const chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: apt-get install -y chromium (%v)", chromium, err)
@@ -60,6 +66,10 @@ func TestBrowser(t *testing.T) {
 	be := backendtest.New()
 	reg := &backends.Registry{}
 	reg.Register("test", be)
+	// "down" is a desktop that cannot be reached.
+	down := backendtest.New()
+	down.OpenErr = &protocol.StatusError{Status: protocol.StatusUpstreamUnavailable, Message: "Desktop is down."}
+	reg.Register("down", down)
 	srv := tunnel.NewServer(tunnel.Config{Backends: reg})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,6 +82,7 @@ func TestBrowser(t *testing.T) {
 	cat := oneUserCatalog{
 		"blue":   {ID: "blue", Name: "Blue desktop", Protocol: "test", Params: map[string]string{"color": "0000ff", "width": "320", "height": "240"}},
 		"secret": {ID: "secret", Name: "Secret", Protocol: "test"},
+		"flaky":  {ID: "flaky", Name: "Flaky", Protocol: "down"},
 	}
 	const base = "/guacamole"
 	tunnels := ws.New(ws.Config{Server: srv, Auth: authn, Catalog: cat, BasePath: base})
@@ -109,6 +120,7 @@ func TestBrowser(t *testing.T) {
 	var res struct {
 		WS, Fallback, HTTP session
 		Denied             string
+		Retries            []int
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
 		t.Fatalf("browser output: %v\n%s", err, out)
@@ -121,13 +133,25 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("transports: %+v", res)
 	}
 
-	// Every typed key reached the backend, over each tunnel.
+	for _, code := range res.Retries {
+		if code != int(protocol.StatusUpstreamUnavailable) {
+			t.Errorf("retries saw status %d, want %d", code, protocol.StatusUpstreamUnavailable)
+		}
+	}
+
+	// Every typed key reached the backend, over each tunnel, and so did
+	// the clipboard.
 	pressed := map[string]bool{}
+	clipboard := ""
 	for {
 		select {
 		case in := <-be.Inputs:
 			if in.Opcode == "key" && len(in.Args) == 2 && in.Args[1] == "1" {
 				pressed[in.Args[0]] = true
+			}
+			if in.Opcode == "blob" && len(in.Args) == 2 {
+				b, _ := base64.StdEncoding.DecodeString(in.Args[1])
+				clipboard += string(b)
 			}
 			continue
 		default:
@@ -141,5 +165,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 	}
+	if clipboard != "copied from the browser" {
+		t.Errorf("clipboard reached the backend as %q", clipboard)
+	}
 }
-

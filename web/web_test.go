@@ -25,7 +25,9 @@ func (userAuth) Authenticate(r *http.Request) (auth.Identity, error) {
 
 type listCatalog []catalog.Connection
 
-func (l listCatalog) List(context.Context, auth.Identity) ([]catalog.Connection, error) { return l, nil }
+func (l listCatalog) List(context.Context, auth.Identity) ([]catalog.Connection, error) {
+	return l, nil
+}
 func (l listCatalog) Get(context.Context, auth.Identity, string) (catalog.Connection, error) {
 	return catalog.Connection{}, catalog.ErrNotFound
 }

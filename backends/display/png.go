@@ -154,22 +154,24 @@ func (e *pngEncoder) palettize(img *image.RGBA, r image.Rectangle) int {
 		o += w
 		for x := range out {
 			c := binary.LittleEndian.Uint32(row[4*x:]) & 0xffffff
-			if c != last {
-				if c == other {
-					last, other, lastIdx, otherIdx = other, last, otherIdx, lastIdx
-				} else {
-					i, ok := e.lookup(c, n)
-					if !ok {
-						return 0
-					}
-					if int(i) == n {
-						n++
-					}
-					other, otherIdx = last, lastIdx
-					last, lastIdx = c, i
+			if c != last && c != other { // rare: predictable
+				i, ok := e.lookup(c, n)
+				if !ok {
+					return 0
 				}
+				if int(i) == n {
+					n++
+				}
+				other, otherIdx = last, lastIdx
+				last, lastIdx = c, i
 			}
-			out[x] = lastIdx
+			// Which of the two is unpredictable in text: select
+			// without a branch.
+			v := lastIdx
+			if c == other {
+				v = otherIdx
+			}
+			out[x] = v
 		}
 	}
 	return n

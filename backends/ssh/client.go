@@ -104,7 +104,15 @@ func dial(ctx context.Context, cfg clientConfig, p Prompter, logger *slog.Logger
 		return nil, dialError(err)
 	}
 	_ = nc.SetDeadline(time.Now().Add(cfg.timeout))
+	// The handshake ignores ctx; closing the socket is what interrupts it.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	c, chans, reqs, err := gossh.NewClientConn(nc, cfg.addr, conf)
+	if !stop() {
+		if err == nil {
+			c.Close()
+		}
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		nc.Close()
 		var mismatch *hostKeyMismatch

@@ -128,7 +128,11 @@ func (h *Handler) httpConnect(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, &httpError{http.StatusBadRequest, protocol.StatusClientBadRequest, "Malformed connect data.", err})
 		return
 	}
-	p, cd, err := h.authorize(r.Context(), r, v, r.RemoteAddr)
+	// Authenticators that read the query string (guacamole-lite tokens) see
+	// the connect data there, as over the WebSocket.
+	ar := r.Clone(r.Context())
+	ar.URL.RawQuery = string(body)
+	p, cd, err := h.authorize(r.Context(), ar, v, r.RemoteAddr)
 	if err != nil {
 		h.refuse(w, r, refusal(err))
 		return

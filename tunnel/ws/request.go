@@ -171,7 +171,7 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, v url.Values, 
 		}
 		p.catalogID = c.ID
 		p.req.Protocol = c.Protocol
-		p.req.Params = copyParams(c.Params, nil)
+		p.req.Params = copyParams(c.Params)
 		if err := h.acquire(ctx, &p, id, c, remote); err != nil {
 			return p, cd, err
 		}
@@ -196,7 +196,7 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, v url.Values, 
 			if !ok {
 				return p, cd, catalog.ErrNotFound
 			}
-			p.req.Params = copyParams(sp.Params, nil)
+			p.req.Params = copyParams(sp.Params)
 		}
 		if err := h.acquire(ctx, &p, id, c, remote); err != nil {
 			return p, cd, err
@@ -232,10 +232,8 @@ func sharingProfile(c catalog.Connection, id string) (catalog.SharingProfile, bo
 }
 
 // copyParams copies src so a session never shares the catalog's map.
-func copyParams(src map[string]string, dst backends.Params) backends.Params {
-	if dst == nil {
-		dst = make(backends.Params, len(src))
-	}
+func copyParams(src map[string]string) backends.Params {
+	dst := make(backends.Params, len(src))
 	for k, v := range src {
 		dst[k] = v
 	}

@@ -3,6 +3,7 @@ package ws
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"testing"
 
 	"github.com/goguacd/goguacd/protocol"
@@ -101,6 +102,31 @@ func FuzzRecount(f *testing.F) {
 			}
 			o1 += n1
 			o2 += n2
+		}
+	})
+}
+
+func FuzzParseConnect(f *testing.F) {
+	for _, s := range []string{connectGreen, "GUAC_TYPE=a&GUAC_ID=%24x&GUAC_SHARE=ro", "GUAC_WIDTH=-1", "GUAC_DPI=99999999999999999999", "GUAC_AUDIO=audio/L16&GUAC_AUDIO=audio/L8"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := url.ParseQuery(s)
+		if err != nil {
+			return
+		}
+		cd, err := parseConnect(v)
+		if err != nil {
+			var se *protocol.StatusError
+			if !errors.As(err, &se) || se.Status != protocol.StatusClientBadRequest {
+				t.Fatalf("error %v is not CLIENT_BAD_REQUEST", err)
+			}
+			return
+		}
+		for _, n := range []int{cd.info.Width, cd.info.Height, cd.info.DPI} {
+			if n <= 0 || n > 16384 {
+				t.Fatalf("accepted out-of-range size %d from %q", n, s)
+			}
 		}
 	})
 }

@@ -255,3 +255,22 @@ func TestWebSocketUTF16Client(t *testing.T) {
 		t.Fatalf("name %q, want UTF-16 length 3", got)
 	}
 }
+
+// TestWebSocketCodePointClient is the Apache ≥ 1.5.2 / 1.6.0 client: lengths
+// in code points both ways, the default.
+func TestWebSocketCodePointClient(t *testing.T) {
+	e := newEnv(t, nil)
+	c, _, err := e.dial("alice", connectGreen, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.expect("4.sync,")
+	c.send("4.file,1.1,10.text/plain,7.😀 a.txt;")
+	if in := e.waitInput("file"); in.Args[2] != "😀 a.txt" {
+		t.Fatalf("file name %q", in.Args[2])
+	}
+	e.be.Sessions()[0].Display().Write(protocol.AppendName(nil, "😀x"))
+	if got := c.expect("4.name,"); got != "4.name,2.😀x;" {
+		t.Fatalf("name %q, want code-point length 2", got)
+	}
+}

@@ -294,7 +294,8 @@ function typeKeysym(keysym) {
 // The on-screen keyboard is a text field: the device's own keyboard types
 // into it, and each character is sent as a key press.
 const osk = $('osk');
-osk.addEventListener('input', () => {
+osk.addEventListener('input', (e) => {
+  e.stopPropagation();
   for (const ch of osk.value) typeKeysym(keysymFor(ch));
   osk.value = '';
 });
@@ -308,8 +309,13 @@ osk.addEventListener('keydown', (e) => {
     e.preventDefault();
   }
 });
-osk.addEventListener('keyup', (e) => e.stopPropagation());
-osk.addEventListener('keypress', (e) => e.stopPropagation());
+// Typing into the page's own fields must not reach the remote desktop:
+// Guacamole.Keyboard listens on the whole document, input events included.
+for (const el of [osk, $('clipboard-panel'), $('share-panel')]) {
+  for (const type of ['keydown', 'keyup', 'keypress', 'input', 'compositionstart', 'compositionupdate', 'compositionend']) {
+    if (el !== osk || type !== 'input') el.addEventListener(type, (e) => e.stopPropagation());
+  }
+}
 
 // ---- Clipboard -------------------------------------------------------------
 

@@ -51,7 +51,7 @@ async function waitConnected(page, what) {
 
 // session opens connection id, checks the colour, types text and checks the
 // backend's key squares are drawn; it returns the transport used.
-async function session(context, url, color, text, what) {
+async function session(context, url, color, text, what, extra) {
   const page = await context.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));
@@ -66,6 +66,7 @@ async function session(context, url, color, text, what) {
     // at x = 8n, in SRC mode (canvas "copy"), which clears the rest of the
     // layer: the last square is what shows.
     await waitPixel(page, 8 * (text.length - 1) + 4, 4, [255, 255, 255], what + ' key echo');
+    if (extra) await extra(page);
     const transport = await page.evaluate(() => window.goguacd.transport());
     const info = await page.evaluate(() => ({ connId: window.goguacd.connId, utf16: window.goguacd.countsUTF16 }));
     check(/^\$[0-9a-f-]{36}$/.test(info.connId || ''), what + ' connection id from ready: ' + info.connId);
@@ -100,7 +101,26 @@ try {
   await list.close();
 
   // 2. WebSocket tunnel (the ChainedTunnel's first choice).
-  results.ws = await session(context, base + '#connect=blue', [0, 0, 255], 'ws', 'websocket');
+  results.ws = await session(context, base + '#connect=blue', [0, 0, 255], 'ws', 'websocket', async (page) => {
+    // Clipboard to the remote desktop, through the clipboard panel.
+    await page.click('#btn-clipboard');
+    await page.fill('#clipboard-text', 'copied from the browser');
+    await page.click('#clipboard-send');
+    // A read-only viewer joins through the share link and sees the screen.
+    await page.click('#btn-share');
+    const link = await page.inputValue('#share-links li:first-child input');
+    check(/#join=%24[0-9a-f-]{36}&share=ro$/.test(link), 'watch-only link ' + link);
+    const viewer = await context.newPage();
+    try {
+      await viewer.goto(link);
+      await waitConnected(viewer, 'viewer');
+      // The test backend's Join sends its base screen: blue.
+      await waitPixel(viewer, 40, 40, [0, 0, 255], 'viewer sees the shared screen');
+      check(await viewer.evaluate(() => window.goguacd.connId) === decodeURIComponent(link.split('#join=')[1].split('&')[0]), 'viewer joined another connection');
+    } finally {
+      await viewer.close();
+    }
+  });
   check(results.ws.transport === 'ws', 'websocket session used ' + results.ws.transport);
 
   // 3. WebSockets blocked: the ChainedTunnel falls back to the HTTP tunnel.
@@ -120,6 +140,16 @@ try {
     .catch(async () => { throw new Error('forbidden connection status: ' + await denied.textContent('#status')); });
   results.denied = await denied.textContent('#status');
   await denied.close();
+
+  // 6. A desktop that is down: plain words and an automatic retry.
+  const flaky = await context.newPage();
+  await flaky.goto(base + '#connect=flaky');
+  await flaky.waitForFunction(() => /not responding\. Reconnecting in \d+ s/.test(document.getElementById('status').textContent), null, { timeout: 15000 })
+    .catch(async () => { throw new Error('unavailable desktop status: ' + await flaky.textContent('#status')); });
+  await flaky.waitForFunction(() => window.goguacd.errors.length >= 2, null, { timeout: 15000 })
+    .catch(async () => { throw new Error('no retry: ' + JSON.stringify(await flaky.evaluate(() => window.goguacd.errors))); });
+  results.retries = await flaky.evaluate(() => window.goguacd.errors);
+  await flaky.close();
 } finally {
   await context.close();
   rmSync(dir, { recursive: true, force: true });

@@ -17,15 +17,15 @@ type client struct {
 	d  *desktop
 	nc net.Conn
 
-	mu       sync.Mutex // guards everything below; taken under d.mu too
-	cond     *sync.Cond
-	format   pixelFormat
-	canCopy  bool
-	wanted   bool            // an update request is pending
-	full     image.Rectangle // non-incremental request area
-	dirty    image.Rectangle
-	copies   []copyOp
-	closed   bool
+	mu      sync.Mutex // guards everything below; taken under d.mu too
+	cond    *sync.Cond
+	format  pixelFormat
+	canCopy bool
+	wanted  bool            // an update request is pending
+	full    image.Rectangle // non-incremental request area
+	dirty   image.Rectangle
+	copies  []copyOp
+	closed  bool
 
 	buttons uint8
 	last    image.Point

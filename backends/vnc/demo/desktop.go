@@ -138,19 +138,23 @@ func (d *desktop) newLineLocked() {
 		return
 	}
 	d.lines = d.lines[1:]
-	src := image.Rect(0, d.lineRect(1).Min.Y, d.img.Bounds().Dx(), d.lineRect(len(d.lines)-1).Max.Y)
-	dst := src.Min.Sub(image.Pt(0, lineHeight))
-	// Copy rows top-down: the destination is above the source.
-	for y := src.Min.Y; y < src.Max.Y; y++ {
-		so := d.img.PixOffset(src.Min.X, y)
-		do := d.img.PixOffset(dst.X, y-lineHeight)
-		copy(d.img.Pix[do:do+src.Dx()*4], d.img.Pix[so:so+src.Dx()*4])
+	n := len(d.lines)
+	if n >= 2 {
+		// Lines 1..n-1 move up by one line.
+		src := image.Rect(0, d.lineRect(1).Min.Y, d.img.Bounds().Dx(), d.lineRect(n-1).Max.Y)
+		dst := src.Min.Sub(image.Pt(0, lineHeight))
+		// Copy rows top-down: the destination is above the source.
+		for y := src.Min.Y; y < src.Max.Y; y++ {
+			so := d.img.PixOffset(src.Min.X, y)
+			do := d.img.PixOffset(dst.X, y-lineHeight)
+			copy(d.img.Pix[do:do+src.Dx()*4], d.img.Pix[so:so+src.Dx()*4])
+		}
+		for c := range d.clients {
+			c.copyRect(src, dst)
+		}
+		d.drawTextLocked(n - 2)
 	}
-	for c := range d.clients {
-		c.copyRect(src, dst)
-	}
-	d.drawTextLocked(len(d.lines) - 2)
-	d.drawTextLocked(len(d.lines) - 1)
+	d.drawTextLocked(n - 1)
 }
 
 // line draws a 2-pixel-wide line from a to b in ink.

@@ -252,8 +252,20 @@ func handshake(nc net.Conn, br *bufio.Reader) error {
 	if _, err := fmt.Sscanf(string(v[:]), "RFB %03d.%03d\n", &major, &minor); err != nil || major != 3 {
 		return fmt.Errorf("demo: bad client version %q", v[:])
 	}
+	if err := negotiateSecurity(nc, br, minor); err != nil {
+		return err
+	}
+	// ClientInit: the shared flag; every client shares the one desktop.
+	if _, err := br.ReadByte(); err != nil {
+		return fmt.Errorf("demo: read client init: %w", err)
+	}
+	return nil
+}
+
+// negotiateSecurity offers only None: 3.3 is told, 3.7 and 3.8 choose it
+// from a list, and 3.8 gets a result.
+func negotiateSecurity(nc net.Conn, br *bufio.Reader, minor int) error {
 	if minor < 7 {
-		// 3.3: the server decides; None is announced as a 32-bit type.
 		_, err := nc.Write([]byte{0, 0, 0, securityNone})
 		return err
 	}
@@ -268,15 +280,9 @@ func handshake(nc net.Conn, br *bufio.Reader) error {
 		return fmt.Errorf("demo: client chose security type %d", choice)
 	}
 	if minor >= 8 {
-		if _, err := nc.Write([]byte{0, 0, 0, 0}); err != nil {
-			return err
-		}
+		_, err = nc.Write([]byte{0, 0, 0, 0})
 	}
-	// ClientInit: the shared flag; every client shares the one desktop.
-	if _, err := br.ReadByte(); err != nil {
-		return fmt.Errorf("demo: read client init: %w", err)
-	}
-	return nil
+	return err
 }
 
 // copyOp is a scroll a client has not been sent yet.
