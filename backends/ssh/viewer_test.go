@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func startGoguacd(t *testing.T) string {
 	t.Helper()
 	reg := &backends.Registry{}
 	reg.Register("ssh", &Backend{})
-	srv := tunnel.NewServer(tunnel.Config{Backends: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := tunnel.NewServer(tunnel.Config{Backends: reg, Logger: slog.New(slog.NewTextHandler(testLog(), nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -261,4 +262,12 @@ func sameRGB(a, b *image.RGBA) bool {
 		}
 	}
 	return true
+}
+
+// testLog is where the backend logs: stderr with GOGUACD_TEST_LOG=1.
+func testLog() io.Writer {
+	if os.Getenv("GOGUACD_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }
