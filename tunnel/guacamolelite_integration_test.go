@@ -54,7 +54,7 @@ func TestGuacamoleLite(t *testing.T) {
 	if !strings.Contains(all, "TUNNEL 0.,37.$") {
 		t.Errorf("no connection id announced:\n%s", all)
 	}
-	if !strings.Contains(all, "5.cfill,2.12,1.0,1.0,3.255,1.0,3.255;") {
+	if !strings.Contains(all, "5.cfill,2.14,1.0,1.0,3.255,1.0,3.255;") {
 		t.Errorf("the token's color setting did not reach the backend:\n%s", all)
 	}
 	if !strings.Contains(all, "SYNC-AFTER-KEY") || strings.Contains(all, "ERROR") {

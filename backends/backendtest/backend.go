@@ -111,7 +111,7 @@ func (s *Session) Display() backends.Display { return s.d }
 func (s *Session) appendState(dst []byte) []byte {
 	dst = protocol.AppendSize(dst, 0, s.w, s.h)
 	dst = protocol.AppendRect(dst, 0, 0, 0, s.w, s.h)
-	dst = protocol.AppendCfill(dst, protocol.ModeSrc, 0, s.color[0], s.color[1], s.color[2], 255)
+	dst = protocol.AppendCfill(dst, protocol.ModeOver, 0, s.color[0], s.color[1], s.color[2], 255)
 	return dst
 }
 
@@ -144,7 +144,7 @@ func (s *Session) Input(u backends.User, ins protocol.Instruction) error {
 		x := (s.keys * 8) % max(s.w, 8)
 		s.keys++
 		s.buf = protocol.AppendRect(s.buf[:0], 0, x, 0, 8, 8)
-		s.buf = protocol.AppendCfill(s.buf, protocol.ModeSrc, 0, 255, 255, 255, 255)
+		s.buf = protocol.AppendCfill(s.buf, protocol.ModeOver, 0, 255, 255, 255, 255)
 		s.d.Write(s.buf)
 		s.d.EndFrame(1)
 		s.mu.Unlock()
@@ -170,7 +170,7 @@ func (s *Session) animate(period time.Duration) {
 		s.frame++
 		c := uint8(s.frame)
 		s.buf = protocol.AppendRect(s.buf[:0], 0, 0, 0, s.w, s.h)
-		s.buf = protocol.AppendCfill(s.buf, protocol.ModeSrc, 0, c, c, c, 255)
+		s.buf = protocol.AppendCfill(s.buf, protocol.ModeOver, 0, c, c, c, 255)
 		s.d.Write(s.buf)
 		s.d.EndFrame(1)
 		s.mu.Unlock()

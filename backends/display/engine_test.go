@@ -3,12 +3,15 @@ package display
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/goguacd/goguacd/backends/display/displaytest"
 	"go.uber.org/goleak"
+
+	"github.com/goguacd/goguacd/backends/display/displaytest"
+	"github.com/goguacd/goguacd/protocol"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -355,4 +358,52 @@ func FuzzEngine(f *testing.F) {
 		}
 		c.joinCheck("fuzz")
 	})
+}
+
+// Layer 0 must never be drawn with SRC: browsers turn it into the canvas
+// "copy" operation, which erases the rest of the screen.
+func TestScreenDrawnWithOver(t *testing.T) {
+	e := New(200, 100, Options{})
+	img := e.Image()
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	e.Damage(img.Rect)
+	out := e.Flush(nil, 0)
+	e.CopyRect(image.Rect(0, 0, 50, 50), image.Pt(100, 50))
+	for y := 0; y < 10; y++ {
+		for x := 0; x < 10; x++ {
+			img.SetRGBA(x, y, color.RGBA{9, 9, 9, 255})
+		}
+	}
+	e.Damage(image.Rect(0, 0, 10, 10))
+	out = e.Flush(out, 0)
+	out = e.AppendState(out)
+	var p protocol.Parser
+	seen := 0
+	for b := out; len(b) > 0; {
+		ins, n, err := p.Next(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = b[n:]
+		var mode, layer []byte
+		switch {
+		case ins.Is("img"):
+			mode, layer = ins.Arg(1), ins.Arg(2)
+		case ins.Is("cfill"):
+			mode, layer = ins.Arg(0), ins.Arg(1)
+		case ins.Is("copy"):
+			mode, layer = ins.Arg(5), ins.Arg(6)
+		default:
+			continue
+		}
+		seen++
+		if string(layer) == "0" && string(mode) != "14" {
+			t.Fatalf("%s on layer 0 with mode %s, want 14 (OVER)", ins.Opcode, mode)
+		}
+	}
+	if seen < 3 {
+		t.Fatalf("only %d drawing instructions checked", seen)
+	}
 }

@@ -36,9 +36,16 @@ func (e *Engine) Flush(dst []byte, lag time.Duration) []byte {
 	return dst
 }
 
+// screenMode composites everything drawn on layer 0. The screen is opaque,
+// so OVER gives the same pixels as SRC; but browsers implement SRC as the
+// canvas "copy" operation, which clears the whole layer outside what is
+// drawn (guacamole-common-js maps mask 12 to it), so SRC would wipe the
+// rest of the screen.
+const screenMode = protocol.ModeOver
+
 func appendCopy(dst []byte, c move) []byte {
 	return protocol.AppendCopy(dst, 0, c.src.Min.X, c.src.Min.Y, c.src.Dx(), c.src.Dy(),
-		protocol.ModeSrc, 0, c.dst.X, c.dst.Y)
+		screenMode, 0, c.dst.X, c.dst.Y)
 }
 
 // emit appends the planned operations and makes prev match fb on them.
@@ -49,7 +56,7 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		o := &e.ops[i]
 		if o.kind == opFill {
 			dst = protocol.AppendRect(dst, 0, o.r.Min.X, o.r.Min.Y, o.r.Dx(), o.r.Dy())
-			dst = protocol.AppendCfill(dst, protocol.ModeSrc, 0, o.color[0], o.color[1], o.color[2], 0xff)
+			dst = protocol.AppendCfill(dst, screenMode, 0, o.color[0], o.color[1], o.color[2], 0xff)
 			continue
 		}
 		// Text with few colours passes the photo test when glyphs are
@@ -68,7 +75,7 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		if j.jpeg {
 			mime = "image/jpeg"
 		}
-		dst = protocol.AppendImg(dst, stream, protocol.ModeSrc, 0, mime, j.r.Min.X, j.r.Min.Y)
+		dst = protocol.AppendImg(dst, stream, screenMode, 0, mime, j.r.Min.X, j.r.Min.Y)
 		dst = protocol.AppendBlob(dst, stream, j.out)
 		dst = protocol.AppendEnd(dst, stream)
 	}

@@ -14,7 +14,7 @@ func (e *Engine) AppendState(dst []byte) []byte {
 	stream := e.opts.ImageStream
 	for i := range e.jobs {
 		j := &e.jobs[i]
-		dst = protocol.AppendImg(dst, stream, protocol.ModeSrc, 0, "image/png", j.r.Min.X, j.r.Min.Y)
+		dst = protocol.AppendImg(dst, stream, screenMode, 0, "image/png", j.r.Min.X, j.r.Min.Y)
 		dst = protocol.AppendBlob(dst, stream, j.out)
 		dst = protocol.AppendEnd(dst, stream)
 	}

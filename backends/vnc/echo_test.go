@@ -22,7 +22,7 @@ func TestEchoAfterIdle(t *testing.T) {
 	host, port, _ := net.SplitHostPort(rs.Addr())
 	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port})
 	same := func() bool { return displaytest.DiffPixels(v.canvas.Image(), rs.Framebuffer()) == 0 }
-	if !v.pump(5*time.Second, same) {
+	if !v.pump(30*time.Second, same) {
 		t.Fatalf("initial differs: %d", displaytest.DiffPixels(v.canvas.Image(), rs.Framebuffer()))
 	}
 	v.pump(1500*time.Millisecond, func() bool { return false })
@@ -30,7 +30,7 @@ func TestEchoAfterIdle(t *testing.T) {
 		v.nc.Write(protocol.AppendInstruction(nil, "key", "97", "1"))
 		v.nc.Write(protocol.AppendInstruction(nil, "key", "97", "0"))
 		time.Sleep(50 * time.Millisecond)
-		if !v.pump(5*time.Second, same) {
+		if !v.pump(30*time.Second, same) {
 			t.Fatalf("key %d: differs by %d px; server frames %d; ops %v", k, displaytest.DiffPixels(v.canvas.Image(), rs.Framebuffer()), rs.FramesSent(), v.canvas.Ops)
 		}
 	}
