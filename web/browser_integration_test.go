@@ -22,6 +22,8 @@ import (
 	"github.com/goguacd/goguacd/auth/catalog"
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/backendtest"
+	"github.com/goguacd/goguacd/backends/vnc"
+	"github.com/goguacd/goguacd/backends/vnc/demo"
 	"github.com/goguacd/goguacd/protocol"
 	"github.com/goguacd/goguacd/tunnel"
 	"github.com/goguacd/goguacd/tunnel/ws"
@@ -70,6 +72,14 @@ func TestBrowser(t *testing.T) {
 	down := backendtest.New()
 	down.OpenErr = &protocol.StatusError{Status: protocol.StatusUpstreamUnavailable, Message: "Desktop is down."}
 	reg.Register("down", down)
+	// The built-in demo desktop through the real VNC backend.
+	reg.Register("vnc", vnc.New())
+	desk, err := demo.Start(context.Background(), demo.Config{Width: 1024, Height: 768})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer desk.Close()
+	_, demoPort, _ := net.SplitHostPort(desk.Addr())
 	srv := tunnel.NewServer(tunnel.Config{Backends: reg})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,6 +93,7 @@ func TestBrowser(t *testing.T) {
 		"blue":   {ID: "blue", Name: "Blue desktop", Protocol: "test", Params: map[string]string{"color": "0000ff", "width": "320", "height": "240"}},
 		"secret": {ID: "secret", Name: "Secret", Protocol: "test"},
 		"flaky":  {ID: "flaky", Name: "Flaky", Protocol: "down"},
+		"demo":   {ID: "demo", Name: "Demo desktop", Protocol: "vnc", Params: map[string]string{"hostname": "127.0.0.1", "port": demoPort}},
 	}
 	const base = "/guacamole"
 	tunnels := ws.New(ws.Config{Server: srv, Auth: authn, Catalog: cat, BasePath: base})
@@ -121,11 +132,15 @@ func TestBrowser(t *testing.T) {
 		WS, Fallback, HTTP session
 		Denied             string
 		Retries            []int
+		Demo               string
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
 		t.Fatalf("browser output: %v\n%s", err, out)
 	}
 	t.Logf("browser: %s", lines[len(lines)-1])
+	if res.Demo != "drawn" {
+		t.Errorf("demo desktop over VNC: %q", res.Demo)
+	}
 	if !res.WS.UTF16 {
 		t.Errorf("npm guacamole-common-js 1.5.0 should be detected as counting UTF-16 units")
 	}

@@ -63,8 +63,7 @@ async function session(context, url, color, text, what, extra) {
     await page.click('#display');
     await page.keyboard.type(text, { delay: 20 });
     // The test backend draws an 8x8 white square per key press, the n-th
-    // at x = 8n, in SRC mode (canvas "copy"), which clears the rest of the
-    // layer: the last square is what shows.
+    // at x = 8n.
     await waitPixel(page, 8 * (text.length - 1) + 4, 4, [255, 255, 255], what + ' key echo');
     if (extra) await extra(page);
     const transport = await page.evaluate(() => window.goguacd.transport());
@@ -150,6 +149,27 @@ try {
     .catch(async () => { throw new Error('no retry: ' + JSON.stringify(await flaky.evaluate(() => window.goguacd.errors))); });
   results.retries = await flaky.evaluate(() => window.goguacd.errors);
   await flaky.close();
+
+  // 7. The demo desktop through goguacd's VNC backend: its colours appear,
+  // and a mouse drag draws a line on the remote desktop that comes back.
+  const desk = await context.newPage();
+  await desk.goto(base + '#connect=demo');
+  await waitConnected(desk, 'demo desktop');
+  await waitPixel(desk, 5, 5, [0x33, 0x4d, 0x66], 'demo header');
+  await waitPixel(desk, 1000, 740, [0x1d, 0x2b, 0x3a], 'demo background');
+  const box = await desk.evaluate(() => {
+    const c = document.querySelector('#display canvas');
+    const r = c.getBoundingClientRect();
+    return { left: r.left, top: r.top, scale: r.width / c.width };
+  });
+  const at = (x, y) => [box.left + x * box.scale, box.top + y * box.scale];
+  await desk.mouse.move(...at(300, 600));
+  await desk.mouse.down();
+  await desk.mouse.move(...at(700, 600), { steps: 20 });
+  await desk.mouse.up();
+  await waitPixel(desk, 500, 600, [0xff, 0xd4, 0x00], 'line drawn with the mouse');
+  results.demo = 'drawn';
+  await desk.close();
 } finally {
   await context.close();
   rmSync(dir, { recursive: true, force: true });
