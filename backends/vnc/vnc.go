@@ -82,8 +82,12 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 		return nil, err
 	}
 	fb := client.Framebuffer()
+	// Lossy only where the owner's browser takes JPEG: unlike guacd, which
+	// assumes every client can show it.
+	info := owner.Info()
+	lossless := p.Bool("force-lossless", false) || (len(info.Image) > 0 && !info.Accepts("image/jpeg"))
 	eng := display.New(fb.Rect.Dx(), fb.Rect.Dy(), display.Options{
-		Lossless:      p.Bool("force-lossless", false),
+		Lossless:      lossless,
 		CompressLevel: p.Int("compress-level", 0),
 		ImageStream:   1,
 	})
@@ -324,31 +328,34 @@ func (s *session) flushLoop() {
 			}
 		}
 		s.mu.Lock()
-		dirty := s.flushLocked(lag)
+		sent := s.flushLocked(lag)
 		s.mu.Unlock()
 		last = time.Now()
-		if dirty {
-			// JPEG areas are re-sent losslessly once they stay still.
-			refresh.Reset(display.RefreshDelay)
+		if sent {
+			// JPEG areas are re-sent losslessly once they have stayed
+			// still for RefreshDelay: look again then.
+			refresh.Reset(display.RefreshDelay + minFrame)
 		}
 	}
 }
 
 // flushLocked broadcasts pending changes as one frame and reports whether
-// the engine still has a lossless refresh pending. mu must be held.
+// it sent anything. mu must be held.
 func (s *session) flushLocked(lag time.Duration) bool {
-	if s.eng.Dirty() {
-		s.buf = s.eng.Flush(s.buf[:0], lag)
-		if len(s.buf) > 0 {
-			s.d.Write(s.buf)
-			s.d.EndFrame(max(s.frames, 1))
-			s.frames = 0
-		}
-		if cap(s.buf) > 4<<20 {
-			s.buf = nil // a one-off huge frame should not pin its buffer
-		}
+	if !s.eng.Dirty() {
+		return false
 	}
-	return s.eng.Dirty()
+	s.buf = s.eng.Flush(s.buf[:0], lag)
+	sent := len(s.buf) > 0
+	if sent {
+		s.d.Write(s.buf)
+		s.d.EndFrame(max(s.frames, 1))
+		s.frames = 0
+	}
+	if cap(s.buf) > 4<<20 {
+		s.buf = nil // a one-off huge frame should not pin its buffer
+	}
+	return sent
 }
 
 // Join implements backends.Session: pending changes go to the current

@@ -56,9 +56,15 @@ type viewer struct {
 	clip   map[string]string // stream → base64 data (clipboard streams)
 	got    []string          // opcodes seen
 	errs   []string          // error instructions (message, status)
+	jpegs  int               // img streams of image/jpeg
 }
 
+
 func connectVNC(t *testing.T, addr string, params map[string]string) *viewer {
+	return connectVNCImages(t, addr, params, "image/png", "image/jpeg")
+}
+
+func connectVNCImages(t *testing.T, addr string, params map[string]string, images ...string) *viewer {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -76,7 +82,7 @@ func connectVNC(t *testing.T, addr string, params map[string]string) *viewer {
 		vals = append(vals, params[string(n)])
 	}
 	msg := protocol.AppendInstruction(nil, "size", "1024", "768", "96")
-	msg = protocol.AppendInstruction(msg, "image", "image/png", "image/jpeg")
+	msg = protocol.AppendInstruction(msg, "image", images...)
 	msg = protocol.AppendInstruction(msg, "connect", vals...)
 	nc.Write(msg)
 	return v
@@ -118,6 +124,10 @@ func (v *viewer) pump(d time.Duration, cond func() bool) bool {
 			v.errs = append(v.errs, string(in.Args[0])+" "+string(in.Args[1]))
 		case "clipboard":
 			v.clip[string(in.Args[0])] = ""
+		case "img":
+			if string(in.Args[3]) == "image/jpeg" {
+				v.jpegs++
+			}
 		case "blob", "end":
 			if _, ok := v.clip[string(in.Args[0])]; ok {
 				if op == "blob" {
@@ -308,6 +318,45 @@ func TestServerMisbehaves(t *testing.T) {
 			v.pump(10*time.Second, func() bool { return len(v.errs) > 0 })
 			if len(v.errs) == 0 || !strings.HasSuffix(v.errs[0], " 515") {
 				t.Fatalf("errors %v, want 515 UPSTREAM_ERROR", v.errs)
+			}
+		})
+	}
+}
+
+// Photo-like content that changes every frame goes out as JPEG when the
+// browser takes it, and is refreshed losslessly once it stops changing;
+// a browser that lists only PNG never gets JPEG.
+func TestLossyThenLosslessRefresh(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		images   []string
+		wantJPEG bool
+	}{
+		{"png and jpeg", []string{"image/png", "image/jpeg"}, true},
+		{"png only", []string{"image/png"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, err := rfbtest.NewServer(rfbtest.Options{Width: 1280, Height: 800, Scenario: rfbtest.Video, Frames: 30, MaxFPS: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			addr := startGoguacd(t)
+			host, port, _ := net.SplitHostPort(rs.Addr())
+			v := connectVNCImages(t, addr, map[string]string{"hostname": host, "port": port}, tc.images...)
+			done := func() bool {
+				select {
+				case <-rs.Done():
+					return displaytest.DiffPixels(v.canvas.Image(), rs.Framebuffer()) == 0
+				default:
+					return false
+				}
+			}
+			if !v.pump(60*time.Second, done) {
+				t.Fatalf("display never became exact after the video stopped: PSNR %.1f dB", displaytest.PSNR(v.canvas.Image(), rs.Framebuffer()))
+			}
+			if got := v.jpegs > 0; got != tc.wantJPEG {
+				t.Fatalf("JPEG used: %v, want %v (ops %v)", got, tc.wantJPEG, v.canvas.Ops)
 			}
 		})
 	}
