@@ -61,6 +61,7 @@ func (c *connection) EndFrame(frames int) {
 		c.rec.output(c.syncB)
 	}
 	c.mu.Unlock()
+	c.srv.metrics.frames.Inc()
 }
 
 // Lag implements backends.Display.

@@ -161,6 +161,26 @@ func TestHandshakeRefusals(t *testing.T) {
 	c.connectTest("VERSION_1_5_0", nil)
 }
 
+// Refused connections leave no descriptor behind.
+func TestRefusalsLeakNoDescriptors(t *testing.T) {
+	ts := newTestServer(t, nil)
+	// Warm up lazily opened descriptors (epoll, etc.).
+	c := dial(t, ts.addr)
+	c.sendRaw("garbage;")
+	c.closedWith(5 * time.Second)
+	c.nc.Close()
+	before := openFDs(t)
+	for i := 0; i < 50; i++ {
+		c := dial(t, ts.addr)
+		c.sendRaw([]string{"99999999.", "6.select,5.nopey;", "-1.x;", ";"}[i%4])
+		if _, err := c.closedWith(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		c.nc.Close()
+	}
+	waitFor(t, func() bool { return openFDs(t) <= before }, fmt.Sprintf("descriptors back to %d", before))
+}
+
 // 200 silent connections time out with CLIENT_TIMEOUT while a normal
 // connection completes meanwhile.
 func TestSilentConnections(t *testing.T) {

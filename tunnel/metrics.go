@@ -3,6 +3,8 @@ package tunnel
 import (
 	"time"
 
+	"github.com/goguacd/goguacd/protocol"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -14,6 +16,8 @@ type Metrics struct {
 	handshakes        prometheus.Counter
 	handshakeFailures *prometheus.CounterVec
 	bytesOut          prometheus.Counter
+	bytesIn           prometheus.Counter
+	frames            prometheus.Counter
 	broadcastBytes    prometheus.Counter
 	instructionsIn    prometheus.Counter
 	coalesced         prometheus.Counter
@@ -31,6 +35,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "goguacd_handshake_failures_total", Help: "Sessions refused before they started, by reason.",
 		}, []string{"reason"}),
 		bytesOut:       prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_bytes_to_clients_total", Help: "Bytes written to clients."}),
+		bytesIn:        prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_bytes_from_clients_total", Help: "Instruction bytes received from clients."}),
+		frames:         prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_frames_total", Help: "Frames (sync instructions) broadcast by backends."}),
 		broadcastBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_bytes_from_backends_total", Help: "Bytes drawn by backends (before fan-out)."}),
 		instructionsIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_instructions_from_clients_total", Help: "Instructions received from clients."}),
 		coalesced:      prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_user_queue_overflows_total", Help: "Times a slow user's queued frames were replaced by a full resync."}),
@@ -40,10 +46,29 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.users, m.handshakes, m.handshakeFailures, m.bytesOut,
+		reg.MustRegister(m.connections, m.users, m.handshakes, m.handshakeFailures, m.bytesOut, m.bytesIn, m.frames,
 			m.broadcastBytes, m.instructionsIn, m.coalesced, m.lag)
 	}
 	return m
 }
 
 func (m *Metrics) observeLag(d time.Duration) { m.lag.Observe(d.Seconds()) }
+
+// wireLen is the encoded size of ins, counting element lengths in bytes
+// (exact for ASCII, which is nearly all client input).
+func wireLen(ins protocol.Instruction) int {
+	n := len(ins.Opcode) + digits(len(ins.Opcode)) + 2
+	for _, a := range ins.Args {
+		n += len(a) + digits(len(a)) + 2
+	}
+	return n
+}
+
+func digits(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
+}

@@ -397,6 +397,7 @@ func (s *Server) readLoop(ctx context.Context, u *user) error {
 			return err
 		}
 		s.metrics.instructionsIn.Inc()
+		s.metrics.bytesIn.Add(float64(wireLen(ins)))
 		if ctx.Err() != nil {
 			return nil
 		}

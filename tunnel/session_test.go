@@ -360,3 +360,16 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatalf("new session during drain: %v", got)
 	}
 }
+
+func TestWireLen(t *testing.T) {
+	for _, s := range []string{"4.sync,3.123;", "3.key,5.65507,1.1;", "0.;", "5.mouse,3.100,3.200,1.0,10.1234567890;"} {
+		var p protocol.Parser
+		ins, n, err := p.Next([]byte(s))
+		if err != nil || n != len(s) {
+			t.Fatal(err)
+		}
+		if got := wireLen(ins); got != len(s) {
+			t.Errorf("wireLen(%q) = %d, want %d", s, got, len(s))
+		}
+	}
+}
