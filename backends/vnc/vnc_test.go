@@ -59,7 +59,6 @@ type viewer struct {
 	jpegs  int               // img streams of image/jpeg
 }
 
-
 func connectVNC(t *testing.T, addr string, params map[string]string) *viewer {
 	return connectVNCImages(t, addr, params, "image/png", "image/jpeg")
 }
