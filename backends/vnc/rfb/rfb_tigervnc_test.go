@@ -132,12 +132,27 @@ func (x *xvnc) xsetroot(t *testing.T, args ...string) {
 	}
 }
 
+// pixelSink samples pixel (10, 10) at the end of every update, on Run's
+// goroutine, so the test never reads the framebuffer while it is written.
+type pixelSink struct {
+	chanSink
+	c  *Client
+	px chan color.RGBA
+}
+
+func (s pixelSink) EndOfUpdate() {
+	select {
+	case s.px <- s.c.Framebuffer().RGBAAt(10, 10):
+	default:
+	}
+}
+
 // waitColour runs the client until pixel (10, 10) shows want.
 func waitColour(t *testing.T, c *Client, want color.RGBA, paint func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	sink := make(chanSink, 4096)
+	sink := pixelSink{chanSink: make(chanSink, 4096), c: c, px: make(chan color.RGBA, 4096)}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, sink) }()
 	defer func() {
@@ -145,12 +160,11 @@ func waitColour(t *testing.T, c *Client, want color.RGBA, paint func()) {
 		<-done
 	}()
 	painted := false
+	var last color.RGBA
 	for {
 		select {
-		case e := <-sink:
-			if e.kind != "end" {
-				continue
-			}
+		case <-sink.chanSink:
+		case got := <-sink.px:
 			if !painted {
 				painted = true
 				if paint != nil {
@@ -158,7 +172,7 @@ func waitColour(t *testing.T, c *Client, want color.RGBA, paint func()) {
 					continue
 				}
 			}
-			got := c.Framebuffer().RGBAAt(10, 10)
+			last = got
 			if near(got, want) {
 				return
 			}
@@ -166,7 +180,7 @@ func waitColour(t *testing.T, c *Client, want color.RGBA, paint func()) {
 			done <- err
 			t.Fatalf("Run ended: %v", err)
 		case <-ctx.Done():
-			t.Fatalf("pixel (10,10) = %v, want %v", c.Framebuffer().RGBAAt(10, 10), want)
+			t.Fatalf("pixel (10,10) = %v, want %v", last, want)
 		}
 	}
 }
