@@ -121,13 +121,7 @@ func vncResponse(password string, ch [16]byte) [16]byte {
 	var key [8]byte
 	copy(key[:], password)
 	for i, b := range key {
-		var m byte
-		for j := 0; j < 8; j++ {
-			if b&(1<<j) != 0 {
-				m |= 0x80 >> j
-			}
-		}
-		key[i] = m
+		key[i] = reverseBits(b)
 	}
 	blk, _ := des.NewCipher(key[:])
 	var out [16]byte
@@ -200,4 +194,16 @@ func (c *conn) veNCrypt() error {
 		}
 	}
 	return nil
+}
+
+// reverseBits mirrors a byte: VNC's DES keys use each byte's bits in
+// reverse order.
+func reverseBits(b byte) byte {
+	var m byte
+	for j := 0; j < 8; j++ {
+		if b&(1<<j) != 0 {
+			m |= 0x80 >> j
+		}
+	}
+	return m
 }
