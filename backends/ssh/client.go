@@ -116,11 +116,14 @@ func dial(ctx context.Context, cfg clientConfig, p Prompter, logger *slog.Logger
 	if err != nil {
 		nc.Close()
 		var mismatch *hostKeyMismatch
+		var timeout net.Error
 		switch {
 		case errors.As(err, &mismatch):
 			return nil, statusErr(protocol.StatusServerError, "The server's host key does not match the expected key.", err)
 		case strings.Contains(err.Error(), "unable to authenticate"):
 			return nil, statusErr(protocol.StatusClientUnauthorized, "Authentication failed.", err)
+		case errors.As(err, &timeout) && timeout.Timeout():
+			return nil, statusErr(protocol.StatusUpstreamTimeout, "The SSH server did not answer in time.", err)
 		}
 		return nil, statusErr(protocol.StatusUpstreamError, "SSH handshake failed.", err)
 	}

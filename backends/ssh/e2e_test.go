@@ -206,3 +206,41 @@ func TestResizeSendsWindowChange(t *testing.T) {
 		t.Fatalf("display not resized: %v", v.canvas.Image().Rect)
 	}
 }
+
+// A user joining later gets the full screen, then the same updates.
+func TestJoinGetsState(t *testing.T) {
+	v, ts := startEcho(t, nil)
+	if !v.pump(5*time.Second, func() bool { return v.id != "" }) {
+		t.Fatal("no ready")
+	}
+	addr := v.nc.RemoteAddr().String()
+	w := connectAs(t, addr, v.id, map[string]string{"read-only": "true"})
+	if !matches(t, w, ts, "") {
+		t.Fatal("joiner's screen differs")
+	}
+	v.typeText("echo again\r")
+	if !ts.waitFor(10*time.Second, func() bool { return strings.Contains(ts.out.String(), "again\r\n$ ") }) {
+		t.Fatalf("server output %q", ts.output())
+	}
+	if !matches(t, w, ts, "") || !matches(t, v, ts, "") {
+		t.Fatal("screens differ after more output")
+	}
+	// The read-only joiner's keys never reach the server.
+	w.typeText("zzz")
+	v.typeText("y")
+	ts.waitFor(5*time.Second, func() bool { return strings.HasSuffix(ts.in.String(), "y") })
+	if strings.Contains(ts.input(), "z") {
+		t.Fatalf("read-only input reached the server: %q", ts.input())
+	}
+}
+
+// server-alive-interval sends OpenSSH keepalives (1 is raised to 2 s).
+func TestServerAliveInterval(t *testing.T) {
+	ts := startServer(t, serverAuth{password: "secret"})
+	addr := startGoguacd(t)
+	connect(t, addr, map[string]string{"hostname": "127.0.0.1", "port": ts.port(), "username": "u", "password": "secret",
+		"server-alive-interval": "1"})
+	if !ts.waitFor(10*time.Second, func() bool { return ts.keepalives > 0 }) {
+		t.Fatal("no keepalive within 10 s")
+	}
+}

@@ -12,9 +12,9 @@ import (
 
 // Pointer behaviour, as guacd's terminal.
 const (
-	multiClick  = 300 * time.Millisecond // double and triple click window
-	wheelRows   = 3                      // GUAC_TERMINAL_WHEEL_SCROLL_AMOUNT
-	maxDisplay  = 8192
+	multiClick = 300 * time.Millisecond // double and triple click window
+	wheelRows  = 3                      // GUAC_TERMINAL_WHEEL_SCROLL_AMOUNT
+	maxDisplay = 8192
 )
 
 // pointerState is what local mouse handling (selection, wheel, paste)

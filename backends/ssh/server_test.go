@@ -25,21 +25,22 @@ type testServer struct {
 	hostKey gossh.Signer
 	srv     *gliderssh.Server
 
-	mu      sync.Mutex
-	out     bytes.Buffer // everything the shell wrote, in order
-	in      bytes.Buffer // everything the shell read
-	term    string
-	env     []string
-	windows []gliderssh.Window
-	users   []string
-	cond    *sync.Cond
+	mu         sync.Mutex
+	out        bytes.Buffer // everything the shell wrote, in order
+	in         bytes.Buffer // everything the shell read
+	term       string
+	env        []string
+	windows    []gliderssh.Window
+	users      []string
+	keepalives int
+	cond       *sync.Cond
 }
 
 // serverAuth chooses the auth methods a testServer offers.
 type serverAuth struct {
-	password string             // accepted password ("" = method off)
-	keys     []gossh.PublicKey  // accepted keys
-	kbd      string             // keyboard-interactive answer ("" = off)
+	password string            // accepted password ("" = method off)
+	keys     []gossh.PublicKey // accepted keys
+	kbd      string            // keyboard-interactive answer ("" = off)
 }
 
 func startServer(t *testing.T, auth serverAuth) *testServer {
@@ -56,6 +57,15 @@ func startServer(t *testing.T, auth serverAuth) *testServer {
 	ts.cond = sync.NewCond(&ts.mu)
 	srv := &gliderssh.Server{
 		Handler: ts.shell,
+		RequestHandlers: map[string]gliderssh.RequestHandler{
+			"keepalive@openssh.com": func(gliderssh.Context, *gliderssh.Server, *gossh.Request) (bool, []byte) {
+				ts.mu.Lock()
+				ts.keepalives++
+				ts.cond.Broadcast()
+				ts.mu.Unlock()
+				return true, nil
+			},
+		},
 		SubsystemHandlers: map[string]gliderssh.SubsystemHandler{
 			"sftp": func(s gliderssh.Session) {
 				server, err := sftp.NewServer(s)

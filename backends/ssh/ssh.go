@@ -17,6 +17,7 @@ package ssh
 import (
 	"context"
 	"errors"
+	"image"
 	"io"
 	"log/slog"
 	"strings"
@@ -60,11 +61,14 @@ const (
 
 // Backend is the SSH backends.Backend.
 type Backend struct {
-	blink time.Duration // 0 disables blinking (tests compare exact pixels)
+	// CursorBlink is the cursor's blink half-period; 0 keeps the cursor
+	// steady, which makes every frame a pure function of the output
+	// (tests and benchmarks compare pixels).
+	CursorBlink time.Duration
 }
 
-// New returns the SSH backend.
-func New() *Backend { return &Backend{blink: blinkInterval} }
+// New returns the SSH backend with a blinking cursor.
+func New() *Backend { return &Backend{CursorBlink: blinkInterval} }
 
 // Args implements backends.Backend.
 func (*Backend) Args() []string { return Args }
@@ -124,9 +128,9 @@ type session struct {
 
 // userState is what the session keeps per attached user.
 type userState struct {
-	nextStream int                  // user-level output streams are even
-	downloads  map[int]*download    // by stream index
-	listings   map[int][]byte       // directory listings waiting for their first ack
+	nextStream int               // user-level output streams are even
+	downloads  map[int]*download // by stream index
+	listings   map[int][]byte    // directory listings waiting for their first ack
 }
 
 // newStream returns a free even stream index for u. engMu must be held.
@@ -159,6 +163,7 @@ func (b *Backend) Open(ctx context.Context, owner backends.User, d backends.Disp
 		return nil, statusErr(protocol.StatusClientBadRequest, "No hostname given.", nil)
 	}
 	eng := display.New(1, 1, display.Options{Lossless: true, ImageStream: imageStream})
+	eng.SetCursor(image.Pt(3, 8), ibeam)
 	rend, err := render.New(eng, render.Options{FontName: set.fontName, FontSize: set.fontSize, DPI: info.DPI})
 	if err != nil {
 		log.Warn("font not usable; using the default", "font-name", set.fontName, "err", err)
@@ -171,7 +176,7 @@ func (b *Backend) Open(ctx context.Context, owner backends.User, d backends.Disp
 		w, h = defaultWidth, defaultHeight
 	}
 	s := &session{
-		d: d, log: log, set: set, blink: b.blink, owner: owner,
+		d: d, log: log, set: set, blink: b.CursorBlink, owner: owner,
 		eng: eng, rend: rend,
 		argv: map[string]string{
 			"color-scheme": set.schemeSpec,
@@ -226,8 +231,9 @@ func (s *session) osc(code int, text string) {
 		if s.fs != nil {
 			s.fs.setUploadDir(text)
 		}
-	case 482204: // set scrollback; the emulator's history size is fixed
-		s.log.Debug("OSC scrollback change ignored", "rows", text)
+	case 482200, 482202, 482203, 482204:
+		// Download a file, open/close an output pipe, resize the history.
+		s.log.Info("guacd private OSC not implemented; ignored", "code", code)
 	}
 }
 
@@ -260,7 +266,8 @@ func (s *session) connect() {
 		keepAlive(s.ctx, client, s.set.client.aliveSeconds, s.log)
 	}()
 	if s.set.sftp.enable {
-		s.startSFTP(client)
+		// On the side: the terminal must not wait for the SFTP handshake.
+		s.wg.Go(func() { s.startSFTP(client) })
 	}
 	var readers sync.WaitGroup
 	readers.Go(func() { s.readLoop(stderr) })

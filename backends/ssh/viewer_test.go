@@ -58,6 +58,8 @@ type viewer struct {
 	fsObj   string                // filesystem object index, "" until exposed
 	got     []string
 	ended   bool
+	synced  bool   // the last instruction ended a frame
+	id      string // connection id from ready
 }
 
 // outStream is a clipboard, argv, file or body stream from the server.
@@ -71,13 +73,20 @@ const viewW, viewH = 800, 480
 
 func connect(t *testing.T, addr string, params map[string]string) *viewer {
 	t.Helper()
+	return connectAs(t, addr, "ssh", params)
+}
+
+// connectAs selects proto, which is a protocol name or, to join, a
+// connection id.
+func connectAs(t *testing.T, addr, proto string, params map[string]string) *viewer {
+	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
 	v := &viewer{t: t, nc: nc, r: protocol.NewReader(nc), streams: map[string]*outStream{}, acks: map[string]string{}}
-	v.send(protocol.AppendInstruction(nil, "select", "ssh"))
+	v.send(protocol.AppendInstruction(nil, "select", proto))
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	in, err := v.r.ReadInstruction()
 	if err != nil || !in.Is("args") {
@@ -159,6 +168,7 @@ func (v *viewer) handle(in protocol.Instruction) {
 	v.t.Helper()
 	op := string(in.Opcode)
 	v.got = append(v.got, op)
+	v.synced = op == "sync"
 	arg := func(i int) string { return string(in.Arg(i)) }
 	switch op {
 	case "sync":
@@ -172,6 +182,9 @@ func (v *viewer) handle(in protocol.Instruction) {
 		return
 	case "name":
 		v.names = append(v.names, arg(0))
+		return
+	case "ready":
+		v.id = arg(0)
 		return
 	case "ack":
 		if _, seen := v.acks[arg(0)]; !seen { // the first ack answers the open

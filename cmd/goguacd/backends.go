@@ -6,6 +6,7 @@ import (
 
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/passthrough"
+	"github.com/goguacd/goguacd/backends/ssh"
 	"github.com/goguacd/goguacd/backends/vnc"
 )
 
@@ -13,6 +14,7 @@ import (
 // protocols, passthrough to an upstream guacd.
 func registerBackends(reg *backends.Registry, cfg Config, logger *slog.Logger) error {
 	reg.Register("vnc", vnc.New())
+	reg.Register("ssh", ssh.New())
 	for _, p := range cfg.Passthrough.Protocols {
 		if _, native := reg.Lookup(p); native {
 			return fmt.Errorf("passthrough.protocols: %q is served natively", p)

@@ -45,7 +45,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 type options struct {
 	host, port, pidFile, logLevel, cert, key string
 	foreground, showVersion                  bool
-	configFile, guacdConf                    string
+	configFile, guacdConf, web               string
 	set                                      map[string]bool
 }
 
@@ -62,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.foreground, "f", false, "run in the foreground (goguacd always does; accepted for guacd compatibility)")
 	fs.BoolVar(&o.showVersion, "v", false, "print the version and exit")
 	fs.StringVar(&o.configFile, "config", "", "goguacd YAML configuration file")
+	fs.StringVar(&o.web, "web", "", "web client and tunnel listener host:port (default 127.0.0.1:8080; \"\" in the config disables it)")
 	fs.StringVar(&o.guacdConf, "guacd-conf", "", "guacd.conf to read (default "+defaultGuacd+" if it exists)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -116,6 +117,7 @@ func settings(o options) (Config, error) {
 		return cfg, fmt.Errorf("bind port %q: not a port number", port)
 	}
 	cfg.Guacd.Listen = net.JoinHostPort(host, port)
+	cfg.Web.Listen = or(o.web, cfg.Web.Listen)
 	cfg.PIDFile = or(o.pidFile, cfg.PIDFile)
 	cfg.LogLevel = or(o.logLevel, cfg.LogLevel)
 	cfg.Guacd.Cert, cfg.Guacd.Key = or(o.cert, cfg.Guacd.Cert), or(o.key, cfg.Guacd.Key)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -261,4 +263,70 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// The embedded default (no -config): the web client lists the demo desktop
+// and the demo terminal, and both open through the WebSocket tunnel and draw.
+func TestEmbeddedDefault(t *testing.T) {
+	d := startDaemon(t, "-web", "127.0.0.1:0")
+	web := regexp.MustCompile(`msg="web client ready" addr=(\S+)`).FindStringSubmatch(d.stderr.String())
+	if web == nil {
+		t.Fatalf("no web listener:\n%s", d.stderr)
+	}
+	resp, err := http.Get("http://" + web[1] + "/api/connections")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`"demo-desktop"`, `"demo-terminal"`} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("connections %s lack %s", body, want)
+		}
+	}
+	if strings.Contains(string(body), "password") {
+		t.Fatalf("connection list shows a secret: %s", body)
+	}
+	for _, id := range []string{"demo-desktop", "demo-terminal"} {
+		url := "ws://" + web[1] + "/websocket-tunnel?GUAC_ID=" + id + "&GUAC_TYPE=c&GUAC_WIDTH=800&GUAC_HEIGHT=600&GUAC_DPI=96&GUAC_IMAGE=image/png"
+		c, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Sec-WebSocket-Protocol": {"guacamole"}})
+		if err != nil {
+			var why []byte
+			if resp != nil {
+				why, _ = io.ReadAll(resp.Body)
+			}
+			t.Fatalf("%s: %v: %s", id, err, why)
+		}
+		var p protocol.Parser
+		imgs := 0
+		deadline := time.Now().Add(20 * time.Second)
+		for imgs == 0 && time.Now().Before(deadline) {
+			c.SetReadDeadline(deadline)
+			_, msg, err := c.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: %v (stderr:\n%s)", id, err, d.stderr)
+			}
+			for b := msg; len(b) > 0; {
+				ins, n, err := p.Next(b)
+				if err != nil {
+					t.Fatalf("%s: %v", id, err)
+				}
+				b = b[n:]
+				switch {
+				case ins.Is("img"):
+					imgs++
+				case ins.Is("error"):
+					t.Fatalf("%s: error %s %s", id, ins.Arg(0), ins.Arg(1))
+				}
+			}
+		}
+		c.Close()
+		if imgs == 0 {
+			t.Fatalf("%s drew nothing", id)
+		}
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.wait(t); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/goguacd/goguacd/auth"
 	"github.com/goguacd/goguacd/auth/catalog"
 	"github.com/goguacd/goguacd/auth/pgcatalog"
+	sshdemo "github.com/goguacd/goguacd/backends/ssh/demo"
 	"github.com/goguacd/goguacd/backends/vnc/demo"
 	"github.com/goguacd/goguacd/tunnel"
 	"github.com/goguacd/goguacd/tunnel/ws"
@@ -33,7 +34,7 @@ type webStack struct {
 
 // buildCatalog opens the configured catalog; with none configured and the
 // demo on, it serves the demo connections.
-func buildCatalog(ctx context.Context, cfg Config, demoAddr string, logger *slog.Logger) (catalog.Catalog, func() error, func(), error) {
+func buildCatalog(ctx context.Context, cfg Config, demos *demoServers, logger *slog.Logger) (catalog.Catalog, func() error, func(), error) {
 	switch {
 	case cfg.Catalog.Postgres != nil:
 		c, err := pgcatalog.New(*cfg.Catalog.Postgres, logger)
@@ -48,9 +49,8 @@ func buildCatalog(ctx context.Context, cfg Config, demoAddr string, logger *slog
 		}
 		go r.Run(ctx)
 		return r, r.Reload, nil, nil
-	case demoAddr != "":
-		_, port, _ := net.SplitHostPort(demoAddr)
-		f, err := catalog.Parse("demo catalog", []byte(fmt.Sprintf(demoCatalog, port)))
+	case demos != nil:
+		f, err := catalog.Parse("demo catalog", demos.catalog())
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -59,17 +59,27 @@ func buildCatalog(ctx context.Context, cfg Config, demoAddr string, logger *slog
 	return nil, nil, nil, nil
 }
 
-// demoCatalog lets every user open the built-in demo desktop.
-const demoCatalog = `
-connections:
-  - id: demo-desktop
-    name: Demo desktop
-    protocol: vnc
-    group: Demo
-    params: {hostname: 127.0.0.1, port: "%s"}
-defaults:
-  connections: [demo-desktop]
-`
+// demoServers are the embedded default's built-in demo desktop and terminal.
+type demoServers struct {
+	desktop  string            // VNC address
+	terminal map[string]string // SSH connection parameters
+}
+
+// catalog lets every user open both demos. Parameters are quoted with %q,
+// which YAML reads as the same double-quoted string.
+func (d *demoServers) catalog() []byte {
+	_, port, _ := net.SplitHostPort(d.desktop)
+	var b strings.Builder
+	fmt.Fprintf(&b, "connections:\n")
+	fmt.Fprintf(&b, "  - id: demo-desktop\n    name: Demo desktop\n    protocol: vnc\n    group: Demo\n")
+	fmt.Fprintf(&b, "    params: {hostname: 127.0.0.1, port: %q}\n", port)
+	fmt.Fprintf(&b, "  - id: demo-terminal\n    name: Demo terminal\n    protocol: ssh\n    group: Demo\n    params:\n")
+	for _, k := range []string{"hostname", "port", "username", "password", "host-key"} {
+		fmt.Fprintf(&b, "      %s: %q\n", k, d.terminal[k])
+	}
+	b.WriteString("defaults:\n  connections: [demo-desktop, demo-terminal]\n")
+	return []byte(b.String())
+}
 
 // buildWeb starts the web listener, or returns nil when it is disabled.
 func buildWeb(ctx context.Context, cfg Config, core *tunnel.Server, logger *slog.Logger) (*webStack, error) {
@@ -92,16 +102,21 @@ func buildWeb(ctx context.Context, cfg Config, core *tunnel.Server, logger *slog
 	if err != nil {
 		return fail(err)
 	}
-	var demoAddr string
+	var demos *demoServers
 	if cfg.Demo {
 		d, err := demo.Start(ctx, demo.Config{Width: 1024, Height: 768, Logger: logger})
 		if err != nil {
 			return fail(fmt.Errorf("demo desktop: %w", err))
 		}
-		demoAddr = d.Addr()
 		st.closers = append(st.closers, func() { d.Close() })
+		term, err := sshdemo.Start(logger)
+		if err != nil {
+			return fail(fmt.Errorf("demo terminal: %w", err))
+		}
+		st.closers = append(st.closers, func() { term.Close() })
+		demos = &demoServers{desktop: d.Addr(), terminal: term.Params()}
 	}
-	cat, reload, closeCat, err := buildCatalog(ctx, cfg, demoAddr, logger)
+	cat, reload, closeCat, err := buildCatalog(ctx, cfg, demos, logger)
 	if err != nil {
 		return fail(err)
 	}
