@@ -24,7 +24,12 @@ import (
 	"github.com/goguacd/goguacd/tunnel"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("GOGUACD_IDLE_CLIENT"); spec != "" {
+		os.Exit(runIdleClient(spec))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // headerAuth trusts X-User; "banned" is refused with 403, no header with 401.
 type headerAuth struct{}
