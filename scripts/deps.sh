@@ -10,7 +10,8 @@ DEB_PACKAGES=(
   postgresql                                                     # real PostgreSQL for the catalog tests
   chromium                                                       # headless browser tests
   nodejs npm                                                     # guacamole-lite, guacamole-common-js, playwright-core
-  fonts-dejavu-core                                              # terminal fallback glyphs
+  fonts-dejavu-core fonts-noto-cjk                               # terminal fallback glyphs (CJK test)
+  passwd                                                         # useradd for the sshd test user
   vim-tiny htop                                                  # programs the SSH tests run
 )
 
