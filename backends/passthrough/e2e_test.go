@@ -1,7 +1,6 @@
 package passthrough
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -12,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/protocol"
-	"github.com/goguacd/goguacd/tunnel"
+	"github.com/goguacd/goguacd/tunnel/tunneltest"
 )
 
 // e2e is a tunnel.Server on loopback with passthrough registered as "rdp",
@@ -28,25 +26,7 @@ func newE2E(t *testing.T) *e2e {
 	t.Helper()
 	g := newFakeGuacd(t, []string{"read-only", "password", "port", "hostname"})
 	b := newBackend(t, g.addr(), nil)
-	reg := &backends.Registry{}
-	reg.Register("rdp", b)
-	srv := tunnel.NewServer(tunnel.Config{Backends: reg})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeListener(context.Background(), ln, nil) }()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return &e2e{addr: ln.Addr().String(), guacd: g}
+	return &e2e{addr: tunneltest.ListenBackend(t, "rdp", b), guacd: g}
 }
 
 // client is a raw guacd-protocol client.

@@ -1,7 +1,6 @@
 package ssh
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"image"
@@ -19,6 +18,7 @@ import (
 	"github.com/goguacd/goguacd/backends/ssh/term"
 	"github.com/goguacd/goguacd/protocol"
 	"github.com/goguacd/goguacd/tunnel"
+	"github.com/goguacd/goguacd/tunnel/tunneltest"
 )
 
 // startGoguacd serves the SSH backend (cursor blink off, so frames are
@@ -27,21 +27,8 @@ func startGoguacd(t *testing.T) string {
 	t.Helper()
 	reg := &backends.Registry{}
 	reg.Register("ssh", &Backend{})
-	srv := tunnel.NewServer(tunnel.Config{Backends: reg, Logger: slog.New(slog.NewTextHandler(testLog(), nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeListener(context.Background(), ln, nil) }()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return ln.Addr().String()
+	addr, _ := tunneltest.Listen(t, tunnel.Config{Backends: reg, Logger: slog.New(slog.NewTextHandler(testLog(), nil))})
+	return addr
 }
 
 // viewer is a guacd-protocol client that rebuilds the display and keeps

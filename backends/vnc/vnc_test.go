@@ -6,8 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -15,12 +13,11 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/display/displaytest"
 	"github.com/goguacd/goguacd/backends/vnc"
 	"github.com/goguacd/goguacd/backends/vnc/rfbtest"
 	"github.com/goguacd/goguacd/protocol"
-	"github.com/goguacd/goguacd/tunnel"
+	"github.com/goguacd/goguacd/tunnel/tunneltest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -28,23 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // startGoguacd serves the VNC backend on a loopback guacd listener.
 func startGoguacd(t *testing.T) string {
 	t.Helper()
-	reg := &backends.Registry{}
-	reg.Register("vnc", vnc.New())
-	srv := tunnel.NewServer(tunnel.Config{Backends: reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.ServeListener(context.Background(), ln, nil) }()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return ln.Addr().String()
+	return tunneltest.ListenBackend(t, "vnc", vnc.New())
 }
 
 // viewer is a guacd-protocol client that rebuilds the display.
