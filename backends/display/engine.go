@@ -125,13 +125,32 @@ func (e *Engine) tileRect(i int) image.Rectangle {
 // dst, in the framebuffer and, through a copy instruction, on clients.
 // Parts outside the screen are clipped. Earlier pending damage inside src
 // moves along with the pixels.
-func (e *Engine) CopyRect(src image.Rectangle, dst image.Point) {
+func (e *Engine) CopyRect(src image.Rectangle, dst image.Point) { e.copyRect(src, dst, true) }
+
+// CopyApplied is CopyRect for a producer that has already moved the pixels
+// in the framebuffer itself (one it shares through UseImage).
+func (e *Engine) CopyApplied(src image.Rectangle, dst image.Point) { e.copyRect(src, dst, false) }
+
+// UseImage makes img the framebuffer, for a producer that decodes into its
+// own buffer (an RFB client): the engine then keeps no copy of it. img must
+// have the screen's size (after Resize too); its alpha is ignored. The
+// producer must not write to img while Flush or AppendState runs.
+func (e *Engine) UseImage(img *image.RGBA) {
+	if img.Rect != e.fb.Rect {
+		panic("display: UseImage: size differs from the screen")
+	}
+	e.fb = img
+}
+
+func (e *Engine) copyRect(src image.Rectangle, dst image.Point, apply bool) {
 	d := dst.Sub(src.Min)
 	src = src.Intersect(e.fb.Rect).Intersect(e.fb.Rect.Sub(d))
 	if src.Empty() || d == (image.Point{}) {
 		return
 	}
-	moveRect(e.fb, src, d)
+	if apply {
+		moveRect(e.fb, src, d)
+	}
 	moveRect(e.prev, src, d)
 	// Clients copy what they show, so wherever fb and prev differed in src
 	// they now differ at the destination: carry damage and lossiness over.

@@ -35,7 +35,13 @@ func (c *Client) Run(ctx context.Context, sink Sink) error {
 }
 
 func (c *Client) run(sink Sink) error {
-	sink.Resize(c.fb.Rect.Dx(), c.fb.Rect.Dy())
+	if locker, ok := sink.(FramebufferLocker); ok {
+		locker.LockFramebuffer()
+		sink.Resize(c.fb.Rect.Dx(), c.fb.Rect.Dy())
+		locker.UnlockFramebuffer()
+	} else {
+		sink.Resize(c.fb.Rect.Dx(), c.fb.Rect.Dy())
+	}
 	if err := c.requestUpdate(false); err != nil {
 		return err
 	}
@@ -128,8 +134,15 @@ func (c *Client) framebufferUpdate(sink Sink) error {
 		return fmt.Errorf("rfb: read FramebufferUpdate: %w", err)
 	}
 	n := int(binary.BigEndian.Uint16(h[1:]))
+	locker, _ := sink.(FramebufferLocker)
 	for i := 0; i < n; i++ {
+		if locker != nil {
+			locker.LockFramebuffer()
+		}
 		err := c.rect(sink)
+		if locker != nil {
+			locker.UnlockFramebuffer()
+		}
 		if err == errLastRect {
 			return nil
 		}

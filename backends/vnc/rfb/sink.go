@@ -24,3 +24,13 @@ type Sink interface {
 	// ServerCutText reports clipboard text, decoded from Latin-1.
 	ServerCutText(text string)
 }
+
+// FramebufferLocker is implemented by sinks that read the framebuffer from
+// other goroutines (a display engine sharing it). The client holds the lock
+// while it decodes each rectangle into the framebuffer; Resize, Damage,
+// CopyRect and Cursor are then called with the lock held, the other Sink
+// methods without it.
+type FramebufferLocker interface {
+	LockFramebuffer()
+	UnlockFramebuffer()
+}
