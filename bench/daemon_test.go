@@ -52,7 +52,10 @@ var readyRE = regexp.MustCompile(`msg="guacd listener ready" addr=(\S+)`)
 func startDaemon(tb testing.TB) *daemon {
 	tb.Helper()
 	cfg := filepath.Join(tb.TempDir(), "goguacd.yaml")
-	os.WriteFile(cfg, []byte("admin:\n  listen: \"\"\nweb:\n  listen: \"\"\nlog_level: warning\n"), 0o600)
+	// BENCH_ADMIN=127.0.0.1:PORT exposes goguacd's admin listener (metrics,
+	// /debug/pprof/) to profile a benchmark run.
+	admin := os.Getenv("BENCH_ADMIN")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("admin:\n  listen: %q\nweb:\n  listen: \"\"\nlog_level: warning\n", admin)), 0o600)
 	cmd := exec.Command(goguacdBinary(tb), "-b", "127.0.0.1", "-l", "0", "-guacd-conf", "/dev/null", "-config", cfg, "-L", logLevel())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

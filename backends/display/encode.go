@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // JPEG policy, as in guacd's display worker: lossy only for areas that
@@ -69,19 +71,47 @@ type encoder struct {
 	jpeg jpegEncoder
 }
 
-// workers encodes jobs on up to GOMAXPROCS goroutines. Goroutines live only
-// for one run, so an Engine needs no Close.
+// encoderPool shares encoders among every engine of the process, per
+// deflate level: an encoder's deflate state is over a megabyte, and an idle
+// connection should hold none. Unlike sync.Pool it keeps a bounded number
+// (enough for every core twice) deterministically, so steady-state frames
+// allocate nothing.
+var encoderPool struct {
+	mu   sync.Mutex
+	free [zlib.BestCompression + 1][]*encoder
+}
+
+// getEncoder returns an encoder for PNG deflate level (normalised as
+// newPNGEncoder does); give it back with putEncoder.
+func getEncoder(level int) *encoder {
+	if level < zlib.BestSpeed || level > zlib.BestCompression {
+		level = zlib.BestSpeed
+	}
+	encoderPool.mu.Lock()
+	free := encoderPool.free[level]
+	if n := len(free); n > 0 {
+		enc := free[n-1]
+		encoderPool.free[level] = free[:n-1]
+		encoderPool.mu.Unlock()
+		return enc
+	}
+	encoderPool.mu.Unlock()
+	return &encoder{png: newPNGEncoder(level)}
+}
+
+func putEncoder(enc *encoder) {
+	encoderPool.mu.Lock()
+	defer encoderPool.mu.Unlock()
+	if free := encoderPool.free[enc.png.level]; len(free) < 2*runtime.GOMAXPROCS(0) {
+		encoderPool.free[enc.png.level] = append(free, enc)
+	}
+}
+
+// workers encodes jobs on up to GOMAXPROCS goroutines. Goroutines and
+// encoders are held only for one run, so an Engine needs no Close.
 type workers struct {
 	encs []*encoder
 	wg   sync.WaitGroup
-}
-
-// encoder returns worker i's encoder, creating it on first use.
-func (w *workers) encoder(i, level int) *encoder {
-	for len(w.encs) <= i {
-		w.encs = append(w.encs, &encoder{png: newPNGEncoder(level)})
-	}
-	return w.encs[i]
 }
 
 // run encodes every job from img, in parallel when the work is big enough.
@@ -92,19 +122,27 @@ func (w *workers) run(img *image.RGBA, jobs []job, level int) {
 	}
 	n := min(runtime.GOMAXPROCS(0), len(jobs))
 	if pixels < parallelMinPixels || n < 2 {
-		enc := w.encoder(0, level)
+		enc := getEncoder(level)
 		for i := range jobs {
 			enc.encode(img, &jobs[i])
 		}
+		putEncoder(enc)
 		return
 	}
+	w.encs = w.encs[:0]
+	for range n {
+		w.encs = append(w.encs, getEncoder(level))
+	}
 	var next atomic.Int64
-	for k := 1; k < n; k++ {
-		enc := w.encoder(k, level)
+	for _, enc := range w.encs[1:] {
 		w.wg.Go(func() { enc.drain(img, jobs, &next) })
 	}
-	w.encoder(0, level).drain(img, jobs, &next)
+	w.encs[0].drain(img, jobs, &next)
 	w.wg.Wait()
+	for i, enc := range w.encs {
+		putEncoder(enc)
+		w.encs[i] = nil
+	}
 }
 
 // drain encodes jobs until none is left.

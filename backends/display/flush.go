@@ -63,7 +63,7 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		// dense, but an indexed PNG of it is small: keep it lossless.
 		jpeg := !e.opts.Lossless && !o.refresh && o.fps >= jpegMinFPS &&
 			o.r.Dx()*o.r.Dy() > jpegMinArea && photoLike(e.fb, o.r) &&
-			!e.work.encoder(0, e.opts.CompressLevel).png.fewColors(e.fb, o.r)
+			!e.fewColors(o.r)
 		o.firstJob = len(e.jobs)
 		e.jobs = appendSplit(e.jobs, o.r, job{jpeg: jpeg, quality: quality})
 	}
@@ -130,7 +130,8 @@ func (e *Engine) appendCursor(dst []byte) []byte {
 	}
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	stream := e.opts.ImageStream
-	enc := e.work.encoder(0, e.opts.CompressLevel)
+	enc := getEncoder(e.opts.CompressLevel)
+	defer putEncoder(enc)
 	// PNG stores straight alpha; the framebuffer is premultiplied.
 	straight := image.NewRGBA(img.Rect)
 	for i := 0; i < len(img.Pix); i += 4 {
@@ -153,3 +154,11 @@ func (e *Engine) appendCursor(dst []byte) []byte {
 
 // cursorLayer is the buffer holding the cursor image.
 const cursorLayer = -1
+
+// fewColors reports whether r holds at most 256 colours: an indexed PNG of
+// it beats JPEG.
+func (e *Engine) fewColors(r image.Rectangle) bool {
+	enc := getEncoder(e.opts.CompressLevel)
+	defer putEncoder(enc)
+	return enc.png.fewColors(e.fb, r)
+}
