@@ -20,13 +20,8 @@ var Args = []string{
 // unimplemented are parameters accepted by name but not acted on yet; each
 // is logged when set so nothing is silently ignored.
 var unimplemented = map[string]string{
-	"dest-host":            "VNC repeater",
-	"dest-port":            "VNC repeater",
 	"enable-audio":         "PulseAudio",
 	"audio-servername":     "PulseAudio",
-	"reverse-connect":      "reverse connections",
-	"listen-timeout":       "reverse connections",
 	"enable-sftp":          "SFTP alongside VNC",
 	"disable-server-input": "UltraVNC SetServerInput",
-	"wol-send-packet":      "Wake-on-LAN",
 }

@@ -51,11 +51,10 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 			log.Warn("parameter not implemented yet; ignored", "param", name, "feature", what)
 		}
 	}
-	host := p.String("hostname", "")
-	if host == "" {
-		return nil, &protocol.StatusError{Status: protocol.StatusClientBadRequest, Message: "No hostname given."}
+	ds, err := dialSettingsFrom(p)
+	if err != nil {
+		return nil, &protocol.StatusError{Status: protocol.StatusClientBadRequest, Message: "Invalid VNC parameters: " + err.Error() + ".", Err: err}
 	}
-	addr := net.JoinHostPort(host, p.String("port", "5900"))
 	cfg := rfb.Config{
 		Password:    p.String("password", ""),
 		Username:    p.String("username", ""),
@@ -77,7 +76,12 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 		log.Warn("unknown clipboard-encoding; using ISO8859-1", "clipboard-encoding", p["clipboard-encoding"])
 	}
 
-	client, err := connect(ctx, addr, cfg, p.Int("autoretry", 0), log)
+	if ds.wol != nil {
+		if err := ds.wol.send(ctx); err != nil {
+			log.Warn("Wake-on-LAN failed; connecting anyway", "err", err)
+		}
+	}
+	client, err := connect(ctx, ds, cfg, p.Int("autoretry", 0), log)
 	if err != nil {
 		return nil, err
 	}
@@ -109,12 +113,12 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.flushLoop()
-	log.Info("connected to VNC server", "addr", addr, "name", client.Name(), "size", fmt.Sprintf("%dx%d", fb.Rect.Dx(), fb.Rect.Dy()))
+	log.Info("connected to VNC server", "addr", ds.addr, "reverse", ds.reverse, "name", client.Name(), "size", fmt.Sprintf("%dx%d", fb.Rect.Dx(), fb.Rect.Dy()))
 	return s, nil
 }
 
 // connect dials with guacd's autoretry: extra attempts one second apart.
-func connect(ctx context.Context, addr string, cfg rfb.Config, retries int, log *slog.Logger) (*rfb.Client, error) {
+func connect(ctx context.Context, ds dialSettings, cfg rfb.Config, retries int, log *slog.Logger) (*rfb.Client, error) {
 	var err error
 	for attempt := 0; attempt <= max(retries, 0); attempt++ {
 		if attempt > 0 {
@@ -124,14 +128,14 @@ func connect(ctx context.Context, addr string, cfg rfb.Config, retries int, log 
 			case <-time.After(retryInterval):
 			}
 		}
-		dctx, cancel := context.WithTimeout(ctx, connectTimeout)
+		dctx, cancel := context.WithTimeout(ctx, connectTimeout+ds.listenTimeout)
 		var c *rfb.Client
-		c, err = rfb.Dial(dctx, "tcp", addr, cfg)
+		c, err = ds.dialRFB(dctx, cfg)
 		cancel()
 		if err == nil {
 			return c, nil
 		}
-		log.Info("VNC connection attempt failed", "addr", addr, "attempt", attempt+1, "err", err)
+		log.Info("VNC connection attempt failed", "addr", ds.addr, "attempt", attempt+1, "err", err)
 		if errors.Is(err, rfb.ErrAuthFailed) {
 			break // retrying a wrong password only locks accounts out
 		}
@@ -150,7 +154,7 @@ func connectError(err error) error {
 		return &protocol.StatusError{Status: protocol.StatusUnsupported, Message: "The VNC server offers no security type goguacd supports.", Err: err}
 	case errors.As(err, &se):
 		return &protocol.StatusError{Status: protocol.StatusUpstreamError, Message: "The VNC server refused the connection: " + se.Reason, Err: err}
-	case errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return &protocol.StatusError{Status: protocol.StatusUpstreamTimeout, Message: "The VNC server did not answer in time.", Err: err}
 	}
 	return &protocol.StatusError{Status: protocol.StatusUpstreamNotFound, Message: "Could not connect to the VNC server.", Err: err}

@@ -745,3 +745,10 @@ func (c *conn) appendCursor(dst []byte, it item) []byte {
 	}
 	return dst
 }
+
+// ServeConn serves one client on an already connected nc: for reverse
+// connections, where the VNC server dials the viewer, and for repeaters.
+func (s *Server) ServeConn(nc net.Conn) {
+	s.wg.Add(1)
+	go s.serve(nc)
+}
