@@ -380,3 +380,28 @@ func TestWireLen(t *testing.T) {
 		}
 	}
 }
+
+// A client that vanishes (its connection dropped without disconnect) ends
+// its session and, as the last user, the connection; the others are
+// untouched.
+func TestVanishedClient(t *testing.T) {
+	ts := newTestServer(t, nil)
+	other := dial(t, ts.addr)
+	other.connectTest("VERSION_1_5_0", map[string]string{"fps": "50"})
+	c := dial(t, ts.addr)
+	c.connectTest("VERSION_1_5_0", map[string]string{"fps": "50"})
+	c.expect("sync")
+	c.nc.(*net.TCPConn).SetLinger(0) // reset, not a clean close
+	c.nc.Close()
+	waitFor(t, func() bool { return ts.Connections() == 1 }, "the vanished client's connection to close")
+	for frames := 0; frames < 10; {
+		in, err := other.read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("the other session suffered: %v", err)
+		}
+		if in.op == "sync" {
+			frames++
+			other.send("sync", in.args[0])
+		}
+	}
+}
