@@ -106,7 +106,7 @@ func TestWrongKey(t *testing.T) {
 	ts := startServer(t, serverAuth{keys: []gossh.PublicKey{other}, password: "secret"})
 	addr := startGoguacd(t)
 	v := connect(t, addr, map[string]string{"hostname": "127.0.0.1", "port": ts.port(), "username": "bob", "private-key": key, "password": "secret"})
-	v.pump(10*time.Second, func() bool { return len(v.errs) > 0 })
+	v.pump(30*time.Second, func() bool { return len(v.errs) > 0 })
 	if len(v.errs) == 0 || !strings.HasSuffix(v.errs[0], " 769") {
 		t.Fatalf("errors %v, want 769", v.errs)
 	}

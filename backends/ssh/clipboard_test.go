@@ -57,7 +57,7 @@ func TestSelectionCopyAndPaste(t *testing.T) {
 	v.mouse(x0, y, 1)
 	v.mouse(x1, y, 1)
 	v.mouse(x1, y, 0)
-	if !v.pump(10*time.Second, func() bool { return len(clipboardTexts(v)) > 0 }) {
+	if !v.pump(30*time.Second, func() bool { return len(clipboardTexts(v)) > 0 }) {
 		t.Fatal("no clipboard stream after a selection")
 	}
 	if got := clipboardTexts(v); len(got) != 1 || got[0] != "hello" {
@@ -75,7 +75,7 @@ func TestSelectionCopyAndPaste(t *testing.T) {
 	v.mouse(xm, y, 0)
 	v.mouse(xm, y, 1)
 	v.mouse(xm, y, 0)
-	if !v.pump(10*time.Second, func() bool { return len(clipboardTexts(v)) > 1 }) {
+	if !v.pump(30*time.Second, func() bool { return len(clipboardTexts(v)) > 1 }) {
 		t.Fatal("no clipboard stream after a double click")
 	}
 	for _, c := range clipboardTexts(v) {
@@ -146,7 +146,7 @@ func TestPipeStdinAndArgv(t *testing.T) {
 	msg = protocol.AppendEnd(msg, 8)
 	msg = protocol.AppendArgv(msg, 10, "text/plain", "hostname")
 	v.send(msg)
-	if !v.pump(10*time.Second, func() bool {
+	if !v.pump(30*time.Second, func() bool {
 		for _, st := range v.finished("argv") {
 			if st.name == "font-size" && string(st.data) == "20" {
 				return true

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func matches(t *testing.T, v *viewer, ts *testServer, local string) bool {
 	t.Helper()
 	cols, rows := gridFor(t, viewW, viewH)
-	return v.pump(10*time.Second, func() bool {
+	return v.pump(30*time.Second, func() bool {
 		_, img := reference(t, cols, rows, append([]byte(local), ts.output()...))
 		return sameRGB(v.canvas.Image(), img)
 	})
@@ -61,12 +61,12 @@ func TestEchoEndToEnd(t *testing.T) {
 	}
 	// OSC title → name.
 	v.typeText("title my box\r")
-	if !v.pump(10*time.Second, func() bool { return slices.Contains(v.names, "my box") }) {
+	if !v.pump(30*time.Second, func() bool { return slices.Contains(v.names, "my box") }) {
 		t.Fatalf("names %v", v.names)
 	}
 	// exit ends the connection normally and closes the typescript.
 	v.typeText("exit\r")
-	if !v.pump(10*time.Second, func() bool { return v.ended }) {
+	if !v.pump(30*time.Second, func() bool { return v.ended }) {
 		t.Fatal("no disconnect after exit")
 	}
 	if len(v.errs) > 0 {
@@ -199,7 +199,7 @@ func TestResizeSendsWindowChange(t *testing.T) {
 	}) {
 		t.Fatalf("windows %v, want %dx%d", ts.windows, c2, r2)
 	}
-	if !v.pump(10*time.Second, func() bool {
+	if !v.pump(30*time.Second, func() bool {
 		img := v.canvas.Image()
 		return img != nil && img.Rect.Dx() < 400 && img.Rect.Dy() < 300
 	}) {
@@ -210,7 +210,7 @@ func TestResizeSendsWindowChange(t *testing.T) {
 // A user joining later gets the full screen, then the same updates.
 func TestJoinGetsState(t *testing.T) {
 	v, ts := startEcho(t, nil)
-	if !v.pump(5*time.Second, func() bool { return v.id != "" }) {
+	if !v.pump(30*time.Second, func() bool { return v.id != "" }) {
 		t.Fatal("no ready")
 	}
 	addr := v.nc.RemoteAddr().String()

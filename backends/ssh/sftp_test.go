@@ -26,7 +26,7 @@ func TestSFTP(t *testing.T) {
 	addr := startGoguacd(t)
 	v := connect(t, addr, map[string]string{"hostname": "127.0.0.1", "port": ts.port(), "username": "u", "password": "secret",
 		"enable-sftp": "true", "sftp-root-directory": root})
-	if !v.pump(10*time.Second, func() bool { return v.fsObj != "" }) {
+	if !v.pump(30*time.Second, func() bool { return v.fsObj != "" }) {
 		t.Fatalf("no filesystem (errors %v)", v.errs)
 	}
 	get := func(name string, wait time.Duration) *outStream {
@@ -76,7 +76,7 @@ func TestSFTP(t *testing.T) {
 		msg = protocol.AppendEnd(msg, stream)
 		v.send(msg)
 		key := itoa(stream)
-		v.pump(5*time.Second, func() bool { return v.acks[key] != "" })
+		v.pump(30*time.Second, func() bool { return v.acks[key] != "" })
 		return v.acks[key]
 	}
 	if a := up(protocol.AppendInstruction(nil, "put", v.fsObj, "12", "text/plain", "/sub/up.txt"), 12, "uploaded"); a != "OK 0" {
@@ -103,7 +103,7 @@ func TestDownloadWindow(t *testing.T) {
 	addr := startGoguacd(t)
 	v := connect(t, addr, map[string]string{"hostname": "127.0.0.1", "port": ts.port(), "username": "u", "password": "secret",
 		"enable-sftp": "true", "sftp-root-directory": root})
-	if !v.pump(10*time.Second, func() bool { return v.fsObj != "" }) {
+	if !v.pump(30*time.Second, func() bool { return v.fsObj != "" }) {
 		t.Fatalf("no filesystem (errors %v)", v.errs)
 	}
 	v.send(protocol.AppendInstruction(nil, "get", v.fsObj, "/big.bin"))

@@ -161,12 +161,12 @@ func TestLosslessPixelsEndToEnd(t *testing.T) {
 				}
 			})
 			rs.Update(rfbtest.Rect{Rect: image.Rect(0, 0, 320, 200), Encoding: enc})
-			if !v.pump(10*time.Second, same) {
+			if !v.pump(30*time.Second, same) {
 				t.Fatalf("display differs from the server after a full update (seen %v)", v.got)
 			}
 			// A CopyRect must arrive as copy and keep pixels exact.
 			rs.Copy(image.Rect(0, 100, 160, 200), image.Pt(160, 0))
-			if !v.pump(10*time.Second, same) {
+			if !v.pump(30*time.Second, same) {
 				t.Fatalf("display differs after CopyRect")
 			}
 			if v.canvas.Ops["copy"] == 0 {
@@ -189,7 +189,7 @@ func TestInputAndClipboard(t *testing.T) {
 	addr := startGoguacd(t)
 	host, port, _ := net.SplitHostPort(rs.Addr())
 	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "clipboard-encoding": "CP1252"})
-	v.pump(5*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 200 })
+	v.pump(30*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 200 })
 
 	v.nc.Write(protocol.AppendInstruction(nil, "key", "65", "1"))
 	v.nc.Write(protocol.AppendInstruction(nil, "mouse", "10", "20", "1"))
@@ -220,7 +220,7 @@ func TestInputAndClipboard(t *testing.T) {
 	}
 	// The server's clipboard reaches the browser as UTF-8 text.
 	rs.CutText("\u0080 caf\u00e9")
-	if !v.pump(5*time.Second, func() bool {
+	if !v.pump(30*time.Second, func() bool {
 		for _, b64 := range v.clip {
 			if b64 != "" {
 				return true
@@ -267,7 +267,7 @@ func TestConnectFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := connectVNC(t, addr, tc.params)
-			v.pump(10*time.Second, func() bool { return len(v.errs) > 0 })
+			v.pump(30*time.Second, func() bool { return len(v.errs) > 0 })
 			if len(v.errs) == 0 || !strings.HasSuffix(v.errs[0], " "+tc.status) {
 				t.Fatalf("errors %v, want status %s", v.errs, tc.status)
 			}
@@ -285,7 +285,9 @@ func TestServerMisbehaves(t *testing.T) {
 		{"disconnect", (*rfbtest.Server).Disconnect},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rs, err := rfbtest.NewServer(rfbtest.Options{Width: 64, Height: 64})
+			red := image.NewRGBA(image.Rect(0, 0, 64, 64))
+			draw.Draw(red, red.Rect, &image.Uniform{color.RGBA{255, 0, 0, 255}}, image.Point{}, draw.Src)
+			rs, err := rfbtest.NewServer(rfbtest.Options{Image: red})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,9 +295,16 @@ func TestServerMisbehaves(t *testing.T) {
 			addr := startGoguacd(t)
 			host, port, _ := net.SplitHostPort(rs.Addr())
 			v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port})
-			v.pump(5*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 64 })
+			// Once the server's picture shows, the server has the client
+			// registered and the misbehaviour reaches it.
+			if !v.pump(30*time.Second, func() bool {
+				img := v.canvas.Image()
+				return img != nil && img.Rect.Dx() == 64 && img.RGBAAt(1, 1) == color.RGBA{255, 0, 0, 255}
+			}) {
+				t.Fatal("the server's picture never showed")
+			}
 			tc.act(rs)
-			v.pump(10*time.Second, func() bool { return len(v.errs) > 0 })
+			v.pump(30*time.Second, func() bool { return len(v.errs) > 0 })
 			if len(v.errs) == 0 || !strings.HasSuffix(v.errs[0], " 515") {
 				t.Fatalf("errors %v, want 515 UPSTREAM_ERROR", v.errs)
 			}
