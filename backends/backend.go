@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -172,3 +173,24 @@ func (r *Registry) Names() []string {
 	sort.Strings(names)
 	return names
 }
+
+// viaGuacdPrefix marks registry names of backends that relay a protocol to
+// an upstream guacd.
+const viaGuacdPrefix = "guacd:"
+
+// ViaGuacd names the registry entry that relays proto to an upstream guacd,
+// for catalog connections that name one (proxy_hostname/proxy_port). Such
+// a backend takes the upstream address from the owner's ParamProxyHostname
+// and ParamProxyPort parameters.
+func ViaGuacd(proto string) string { return viaGuacdPrefix + proto }
+
+// Parameters that name the upstream guacd of a relayed connection. They are
+// set by the web layer from the catalog, never taken from a client.
+const (
+	ParamProxyHostname = "proxy-hostname"
+	ParamProxyPort     = "proxy-port"
+)
+
+// Internal reports whether name is a registry entry that only the web layer
+// may select (from the catalog), never a guacd-protocol client.
+func Internal(name string) bool { return strings.HasPrefix(name, viaGuacdPrefix) }

@@ -91,7 +91,7 @@ func (s *Server) handshake(c Conn) (Request, string, error) {
 		names = conn.backend.Args()
 	} else {
 		b, ok := s.cfg.Backends.Lookup(sel)
-		if !ok {
+		if !ok || backends.Internal(sel) {
 			return req, "unknown_protocol", &protocol.StatusError{Status: protocol.StatusUnsupported, Message: fmt.Sprintf("Protocol %q is not supported.", truncate(ins.Args[0]))}
 		}
 		req.Protocol = sel

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -231,5 +232,21 @@ func TestConcurrentStarts(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// Relays to an upstream guacd are chosen by the catalog, never by a guacd
+// client's select.
+func TestInternalBackendsNotSelectable(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.Backends().Register(backends.ViaGuacd("vnc"), ts.be)
+	c := dial(t, ts.addr)
+	c.send("select", backends.ViaGuacd("vnc"))
+	got, err := c.closedWith(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0].op != "error" || got[0].args[1] != "256" {
+		t.Fatalf("got %v, want error 256", got)
 	}
 }

@@ -66,12 +66,13 @@ func (b *Backend) Open(ctx context.Context, owner backends.User, d backends.Disp
 	}
 	p := owner.Params()
 	s := &Session{
-		b:     b,
-		d:     d,
-		w:     p.Int("width", 64),
-		h:     p.Int("height", 48),
-		color: parseColor(p.String("color", "ff0000")),
-		done:  make(chan struct{}),
+		b:      b,
+		d:      d,
+		params: p,
+		w:      p.Int("width", 64),
+		h:      p.Int("height", 48),
+		color:  parseColor(p.String("color", "ff0000")),
+		done:   make(chan struct{}),
 	}
 	if fps := p.Int("fps", 0); fps > 0 {
 		s.wg.Add(1)
@@ -85,17 +86,18 @@ func (b *Backend) Open(ctx context.Context, owner backends.User, d backends.Disp
 
 // Session is one test connection.
 type Session struct {
-	b     *Backend
-	d     backends.Display
-	mu    sync.Mutex // serialises drawing and joins (see backends.User.Attach)
-	w, h  int
-	color [3]uint8
-	keys  int
-	frame int
-	buf   []byte
-	done  chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	b      *Backend
+	params backends.Params
+	d      backends.Display
+	mu     sync.Mutex // serialises drawing and joins (see backends.User.Attach)
+	w, h   int
+	color  [3]uint8
+	keys   int
+	frame  int
+	buf    []byte
+	done   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
 }
 
 // Frames reports how many animation frames were drawn.
@@ -104,6 +106,9 @@ func (s *Session) Frames() int {
 	defer s.mu.Unlock()
 	return s.frame
 }
+
+// Params returns the owner's parameters the session was opened with.
+func (s *Session) Params() backends.Params { return s.params }
 
 // Display returns the display the session draws on.
 func (s *Session) Display() backends.Display { return s.d }

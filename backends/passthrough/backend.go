@@ -38,8 +38,8 @@ const DefaultAddress = "127.0.0.1:4822"
 // Owner parameters that override Config.Address for one connection; the web
 // layer sets them from the catalog's proxy_hostname and proxy_port.
 const (
-	ParamProxyHostname = "proxy-hostname"
-	ParamProxyPort     = "proxy-port"
+	ParamProxyHostname = backends.ParamProxyHostname
+	ParamProxyPort     = backends.ParamProxyPort
 )
 
 // defaultDialTimeout bounds connecting to guacd and its handshake, as

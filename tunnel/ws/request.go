@@ -172,6 +172,14 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, v url.Values, 
 		p.catalogID = c.ID
 		p.req.Protocol = c.Protocol
 		p.req.Params = copyParams(c.Params)
+		if c.ProxyHost != "" {
+			// The operator named the guacd that serves this connection.
+			p.req.Protocol = backends.ViaGuacd(c.Protocol)
+			p.req.Params[backends.ParamProxyHostname] = c.ProxyHost
+			if c.ProxyPort > 0 {
+				p.req.Params[backends.ParamProxyPort] = strconv.Itoa(c.ProxyPort)
+			}
+		}
 		if err := h.acquire(ctx, &p, id, c, remote); err != nil {
 			return p, cd, err
 		}

@@ -1,6 +1,8 @@
 package ws
 
 import (
+	"github.com/goguacd/goguacd/auth/catalog"
+	"github.com/goguacd/goguacd/backends"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -272,5 +274,30 @@ func TestWebSocketCodePointClient(t *testing.T) {
 	e.be.Sessions()[0].Display().Write(protocol.AppendName(nil, "😀x"))
 	if got := c.expect("4.name,"); got != "4.name,2.😀x;" {
 		t.Fatalf("name %q, want code-point length 2", got)
+	}
+}
+
+// A catalog connection that names a guacd (proxy_hostname/proxy_port) is
+// served by the relay to that guacd, which gets the address as parameters.
+func TestProxiedConnectionRoutesToGuacd(t *testing.T) {
+	e := newEnv(t, nil)
+	relay := backendtest.New()
+	e.srv.Backends().Register(backends.ViaGuacd("vnc"), relay)
+	e.cat.conns["relayed"] = catalog.Connection{ID: "relayed", Protocol: "vnc", ProxyHost: "guacd.internal", ProxyPort: 4823,
+		Params: map[string]string{"hostname": "desktop-1"}}
+	e.cat.allowed["relayed"] = []string{"alice"}
+	c, _, err := e.dial("alice", "GUAC_ID=relayed&GUAC_TYPE=c&GUAC_WIDTH=640&GUAC_HEIGHT=480", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.expect("5.ready,")
+	c.expect("5.cfill,") // drawn once the relay has opened
+	sess := relay.Sessions()
+	if len(sess) != 1 {
+		t.Fatalf("relay sessions: %d", len(sess))
+	}
+	p := sess[0].Params()
+	if p[backends.ParamProxyHostname] != "guacd.internal" || p[backends.ParamProxyPort] != "4823" || p["hostname"] != "desktop-1" {
+		t.Fatalf("relay params %v", p)
 	}
 }
