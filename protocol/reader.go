@@ -131,3 +131,8 @@ func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
+
+// Unread returns the bytes read from the io.Reader but not yet returned as
+// instructions, for a caller that hands the stream on (splicing it to
+// another server). It is valid until the next call.
+func (r *Reader) Unread() []byte { return r.buf[r.start:r.end] }

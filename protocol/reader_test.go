@@ -344,3 +344,13 @@ func TestReaderTimeoutNotSticky(t *testing.T) {
 		t.Fatalf("after timeouts: %v %v", ins, err)
 	}
 }
+
+func TestReaderUnread(t *testing.T) {
+	r := NewReader(strings.NewReader("6.select,3.vnc;4.size,3.800;4.sy"))
+	if _, err := r.ReadInstruction(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.Unread()); got != "4.size,3.800;4.sy" {
+		t.Fatalf("Unread = %q", got)
+	}
+}

@@ -32,6 +32,9 @@ func (s *Server) ServeGuacd(ctx context.Context, c Conn) error {
 	defer s.untrack(c)
 	s.metrics.handshakes.Inc()
 	req, reason, err := s.handshake(c)
+	if errors.Is(err, errForward) {
+		return s.forward(c, req.JoinID)
+	}
 	if err != nil {
 		s.fail(c, reason, err)
 		return err
@@ -72,6 +75,16 @@ func (s *Server) handshake(c Conn) (Request, string, error) {
 	if err != nil {
 		return req, reason, err
 	}
+	peer := false
+	if isPeerHello(ins) {
+		if s.cfg.Cluster == nil || !verifyPeerHello(ins, s.cfg.Cluster.Secret, time.Now()) {
+			return req, "bad_peer", &protocol.StatusError{Status: protocol.StatusClientUnauthorized, Message: "Unauthorized peer."}
+		}
+		peer = true
+		if ins, reason, err = s.readHandshake(c); err != nil {
+			return req, reason, err
+		}
+	}
 	if !ins.Is("select") {
 		return req, "expected_select", badRequest("Expected \"select\", got %q.", truncate(ins.Opcode))
 	}
@@ -85,8 +98,19 @@ func (s *Server) handshake(c Conn) (Request, string, error) {
 		s.mu.Lock()
 		conn := s.conns[sel]
 		s.mu.Unlock()
+		cl := s.cfg.Cluster
+		if conn == nil && cl != nil && !peer {
+			if _, ok := cl.forwardTarget(sel); ok {
+				if _, stream := c.(*StreamConn); stream {
+					return req, "", errForward
+				}
+			}
+		}
 		if conn == nil {
 			return req, "unknown_connection", &protocol.StatusError{Status: protocol.StatusResourceNotFound, Message: "No such connection."}
+		}
+		if cl != nil && cl.RequirePeerJoin && !peer {
+			return req, "join_not_from_peer", &protocol.StatusError{Status: protocol.StatusClientForbidden, Message: "Joins are accepted from goguacd replicas only."}
 		}
 		names = conn.backend.Args()
 	} else {
@@ -189,4 +213,21 @@ func truncate(b []byte) string {
 		return strconv.Quote(string(b[:64])) + "…"
 	}
 	return string(b)
+}
+
+// errForward says the join belongs to another replica.
+var errForward = errors.New("tunnel: join forwarded to the owning replica")
+
+// forward hands a guacd-protocol client whose `select` names another
+// replica's connection over to that replica, byte for byte.
+func (s *Server) forward(c Conn, joinID string) error {
+	sc := c.(*StreamConn)
+	owner, _ := s.cfg.Cluster.forwardTarget(joinID)
+	s.logger.Info("forwarding join to the owning replica", "connection", joinID, "owner", owner.String(), "remote", c.RemoteAddr())
+	s.metrics.forwarded.Inc()
+	if err := s.cfg.Cluster.splice(sc.NetConn(), owner, sc.Raw(), sc.Reader().Unread()); err != nil {
+		s.fail(c, "forward_failed", &protocol.StatusError{Status: protocol.StatusUpstreamUnavailable, Message: "The replica serving this connection is unreachable.", Err: err})
+		return err
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ type Metrics struct {
 	bytesOut          prometheus.Counter
 	bytesIn           prometheus.Counter
 	frames            prometheus.Counter
+	forwarded         prometheus.Counter
 	broadcastBytes    prometheus.Counter
 	instructionsIn    prometheus.Counter
 	coalesced         prometheus.Counter
@@ -36,6 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"reason"}),
 		bytesOut:       prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_bytes_to_clients_total", Help: "Bytes written to clients."}),
 		bytesIn:        prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_bytes_from_clients_total", Help: "Instruction bytes received from clients."}),
+		forwarded:      prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_joins_forwarded_total", Help: "Joins forwarded to the replica that owns the connection."}),
 		frames:         prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_frames_total", Help: "Frames (sync instructions) broadcast by backends."}),
 		broadcastBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_bytes_from_backends_total", Help: "Bytes drawn by backends (before fan-out)."}),
 		instructionsIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "goguacd_instructions_from_clients_total", Help: "Instructions received from clients."}),
@@ -46,7 +48,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.users, m.handshakes, m.handshakeFailures, m.bytesOut, m.bytesIn, m.frames,
+		reg.MustRegister(m.connections, m.users, m.handshakes, m.handshakeFailures, m.bytesOut, m.bytesIn, m.frames, m.forwarded,
 			m.broadcastBytes, m.instructionsIn, m.coalesced, m.lag)
 	}
 	return m

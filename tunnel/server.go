@@ -34,6 +34,9 @@ type Config struct {
 	KeepAlive        time.Duration // nop after this much server silence; default 5 s
 	UserQueueLimit   int           // bytes queued per user before coalescing; default 8 MiB
 	MaxInstruction   int           // bytes; default protocol.DefaultMaxInstructionSize
+	// Cluster, when set, makes connection ids name this replica and
+	// forwards joins of other replicas' connections to them.
+	Cluster *Cluster
 }
 
 // Server runs connections. Create with NewServer.
@@ -108,9 +111,24 @@ var ErrDraining = &protocol.StatusError{Status: protocol.StatusServerBusy, Messa
 func newID(prefix string) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	return formatID(prefix, &b)
+}
+
+func formatID(prefix string, b *[16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%s%x-%x-%x-%x-%x", prefix, b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// newConnID returns a connection id; in a cluster it names this replica
+// so that any replica can forward a join to it.
+func (s *Server) newConnID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	if s.cfg.Cluster != nil {
+		embedOwner(&b, s.cfg.Cluster.Self)
+	}
+	return formatID("$", &b)
 }
 
 // track registers a live transport so Shutdown can reach it.
@@ -263,7 +281,7 @@ func isClosedErr(err error) bool {
 func (s *Server) newConnection(proto string, b backends.Backend) *connection {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &connection{
-		id:      newID("$"),
+		id:      s.newConnID(),
 		srv:     s,
 		proto:   proto,
 		backend: b,
