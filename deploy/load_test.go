@@ -80,6 +80,9 @@ type k8sObjects struct {
 	hpas           []horizontalPodAutoscaler
 	serviceMonitor []serviceMonitor
 	configMaps     []configMap
+	accounts       []serviceAccount
+	roles          []role
+	bindings       []roleBinding
 }
 
 // kinds maps apiVersion/kind to a decoder that appends to k8sObjects.
@@ -118,6 +121,24 @@ var kinds = map[string]func(*k8sObjects, []byte) error{
 		var v configMap
 		err := strict(b, &v)
 		o.configMaps = append(o.configMaps, v)
+		return err
+	},
+	"v1/ServiceAccount": func(o *k8sObjects, b []byte) error {
+		var v serviceAccount
+		err := strict(b, &v)
+		o.accounts = append(o.accounts, v)
+		return err
+	},
+	"rbac.authorization.k8s.io/v1/Role": func(o *k8sObjects, b []byte) error {
+		var v role
+		err := strict(b, &v)
+		o.roles = append(o.roles, v)
+		return err
+	},
+	"rbac.authorization.k8s.io/v1/RoleBinding": func(o *k8sObjects, b []byte) error {
+		var v roleBinding
+		err := strict(b, &v)
+		o.bindings = append(o.bindings, v)
 		return err
 	},
 	"kustomize.config.k8s.io/v1beta1/Kustomization": func(o *k8sObjects, b []byte) error {

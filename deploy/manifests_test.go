@@ -261,7 +261,85 @@ func checkK8s(files map[string][]byte) []error {
 	if !secretRef {
 		fail("database credentials must come from a Secret reference")
 	}
+	checkCluster(o, dep, svc, cm, fail)
 	return errs
+}
+
+// checkCluster checks the wiring of join forwarding between replicas: the
+// pod's service account may read exactly its Service's endpoints, the
+// config names that Service and the guacd port, and the shared secret and
+// pod IP reach the container.
+func checkCluster(o *k8sObjects, dep deployment, svc service, cm configMap, fail func(string, ...any)) {
+	cfg, err := parseConfig("ConfigMap goguacd.yaml", []byte(cm.Data["goguacd.yaml"]))
+	if err != nil || cfg.Cluster == nil || cfg.Cluster.Kubernetes == nil {
+		fail("the ConfigMap's config needs cluster.kubernetes (join forwarding between replicas): %v", err)
+		return
+	}
+	cl := cfg.Cluster
+	pod := dep.Spec.Template.Spec
+	guacdPort, _ := listenPort(cfg.Guacd.Listen)
+	if cl.Kubernetes.Service != svc.Metadata.Name {
+		fail("cluster.kubernetes.service %q is not the Service %q", cl.Kubernetes.Service, svc.Metadata.Name)
+	}
+	if cl.Kubernetes.Port != guacdPort || !strings.HasSuffix(cl.Advertise, fmt.Sprintf(":%d", guacdPort)) {
+		fail("cluster port %d / advertise %q do not match the guacd listener port %d", cl.Kubernetes.Port, cl.Advertise, guacdPort)
+	}
+	c := pod.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+			env[e.Name] = e.ValueFrom.FieldRef.FieldPath
+		}
+	}
+	if strings.Contains(cl.Advertise, "${POD_IP}") && env["POD_IP"] != "status.podIP" {
+		fail("cluster.advertise uses ${POD_IP} but the container has no POD_IP from status.podIP")
+	}
+	if strings.Contains(cl.Kubernetes.Namespace, "${POD_NAMESPACE}") && env["POD_NAMESPACE"] != "metadata.namespace" {
+		fail("cluster.kubernetes.namespace uses ${POD_NAMESPACE} but the container has no POD_NAMESPACE")
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		if path.Dir(cl.SecretFile) == path.Clean(m.MountPath) {
+			for _, v := range pod.Volumes {
+				mounted = mounted || (v.Name == m.Name && v.Secret != nil)
+			}
+		}
+	}
+	if !mounted {
+		fail("cluster.secret_file %q is not mounted from a Secret", cl.SecretFile)
+	}
+	if pod.AutomountServiceAccountToken == nil || !*pod.AutomountServiceAccountToken || pod.ServiceAccountName == "" {
+		fail("the pod needs a service account token to read the endpoints")
+	}
+	sa := false
+	for _, a := range o.accounts {
+		sa = sa || a.Metadata.Name == pod.ServiceAccountName
+	}
+	if !sa {
+		fail("ServiceAccount %q does not exist", pod.ServiceAccountName)
+	}
+	granted := false
+	for _, b := range o.bindings {
+		bound := false
+		for _, s := range b.Subjects {
+			bound = bound || (s.Kind == "ServiceAccount" && s.Name == pod.ServiceAccountName)
+		}
+		if !bound || b.RoleRef.Kind != "Role" {
+			continue
+		}
+		for _, r := range o.roles {
+			if r.Metadata.Name != b.RoleRef.Name {
+				continue
+			}
+			for _, rule := range r.Rules {
+				granted = granted || (slices.Contains(rule.Resources, "endpoints") && slices.Contains(rule.Verbs, "get") &&
+					(len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, svc.Metadata.Name)))
+			}
+		}
+	}
+	if !granted {
+		fail("no Role bound to %q lets it get the endpoints of Service %q", pod.ServiceAccountName, svc.Metadata.Name)
+	}
 }
 
 // systemdRequired are hardening settings the unit must have, with their
@@ -555,6 +633,13 @@ func TestManifestMistakesAreCaught(t *testing.T) {
 		{"pomerium route", "compose/pomerium.yaml", "to: http://goguacd:8080", "to: http://goguacd:8081"},
 		{"pomerium typo", "compose/pomerium.yaml", "pass_identity_headers: true", "pass_identity_header: true"},
 		{"compose web port", "compose/goguacd.yaml", "listen: 0.0.0.0:8080", "listen: 0.0.0.0:8090"},
+		{"role for another service", "k8s/rbac.yaml", `resourceNames: ["goguacd"]`, `resourceNames: ["guacd"]`},
+		{"binding to another account", "k8s/rbac.yaml", "  - kind: ServiceAccount\n    name: goguacd", "  - kind: ServiceAccount\n    name: default"},
+		{"rbac typo", "k8s/rbac.yaml", "roleRef:", "roleref:"},
+		{"cluster names another service", "k8s/configmap.yaml", "service: goguacd", "service: goguacd-headless"},
+		{"no pod ip", "k8s/deployment.yaml", "fieldPath: status.podIP", "fieldPath: status.hostIP"},
+		{"cluster secret not mounted", "k8s/deployment.yaml", "mountPath: /etc/goguacd-cluster", "mountPath: /etc/cluster"},
+		{"no service account token", "k8s/deployment.yaml", "automountServiceAccountToken: true", "automountServiceAccountToken: false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

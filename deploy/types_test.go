@@ -79,9 +79,10 @@ type deployment struct {
 }
 
 type podSpec struct {
-	TerminationGracePeriodSeconds *int  `yaml:"terminationGracePeriodSeconds"`
-	AutomountServiceAccountToken  *bool `yaml:"automountServiceAccountToken"`
-	EnableServiceLinks            *bool `yaml:"enableServiceLinks"`
+	TerminationGracePeriodSeconds *int   `yaml:"terminationGracePeriodSeconds"`
+	ServiceAccountName            string `yaml:"serviceAccountName"`
+	AutomountServiceAccountToken  *bool  `yaml:"automountServiceAccountToken"`
+	EnableServiceLinks            *bool  `yaml:"enableServiceLinks"`
 	SecurityContext               struct {
 		RunAsNonRoot   *bool  `yaml:"runAsNonRoot"`
 		RunAsUser      *int64 `yaml:"runAsUser"`
@@ -308,6 +309,15 @@ type goguacdConfig struct {
 	Passthrough struct {
 		Address string `yaml:"address"`
 	} `yaml:"passthrough"`
+	Cluster *struct {
+		Advertise  string `yaml:"advertise"`
+		SecretFile string `yaml:"secret_file"`
+		Kubernetes *struct {
+			Namespace string `yaml:"namespace"`
+			Service   string `yaml:"service"`
+			Port      int    `yaml:"port"`
+		} `yaml:"kubernetes"`
+	} `yaml:"cluster"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
@@ -352,4 +362,35 @@ type pomeriumConfig struct {
 		PassIdentityHeaders bool        `yaml:"pass_identity_headers"`
 		Policy              []yaml.Node `yaml:"policy"`
 	} `yaml:"routes"`
+}
+
+type serviceAccount struct {
+	typeMeta `yaml:",inline"`
+	Metadata objectMeta `yaml:"metadata"`
+}
+
+type role struct {
+	typeMeta `yaml:",inline"`
+	Metadata objectMeta `yaml:"metadata"`
+	Rules    []struct {
+		APIGroups     []string `yaml:"apiGroups"`
+		Resources     []string `yaml:"resources"`
+		ResourceNames []string `yaml:"resourceNames"`
+		Verbs         []string `yaml:"verbs"`
+	} `yaml:"rules"`
+}
+
+type roleBinding struct {
+	typeMeta `yaml:",inline"`
+	Metadata objectMeta `yaml:"metadata"`
+	RoleRef  struct {
+		APIGroup string `yaml:"apiGroup"`
+		Kind     string `yaml:"kind"`
+		Name     string `yaml:"name"`
+	} `yaml:"roleRef"`
+	Subjects []struct {
+		Kind      string `yaml:"kind"`
+		Name      string `yaml:"name"`
+		Namespace string `yaml:"namespace"`
+	} `yaml:"subjects"`
 }

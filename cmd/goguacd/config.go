@@ -42,6 +42,8 @@ type Config struct {
 		Address   string   `yaml:"address"`
 		Protocols []string `yaml:"protocols"`
 	} `yaml:"passthrough"`
+	// Cluster forwards joins to the replica that owns the connection.
+	Cluster *ClusterConfig `yaml:"cluster"`
 	// Demo serves the built-in demo desktop and terminal (on by default
 	// only when goguacd runs without a configuration file).
 	Demo bool `yaml:"demo"`

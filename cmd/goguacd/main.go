@@ -196,11 +196,16 @@ func serve(cfg Config, logger *slog.Logger) error {
 	if err := registerBackends(reg, cfg, logger); err != nil {
 		return err
 	}
+	cluster, err := buildCluster(cfg.Cluster, logger)
+	if err != nil {
+		return err
+	}
 	srv := tunnel.NewServer(tunnel.Config{
 		Backends:       reg,
 		Logger:         logger,
 		Metrics:        tunnel.NewMetrics(promReg),
 		UserQueueLimit: cfg.UserQueue,
+		Cluster:        cluster,
 	})
 
 	var tlsCfg *tls.Config
