@@ -154,3 +154,62 @@ func TestJoinOfUnknownReplicaNotForwarded(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// servePair runs srv.Serve for req on one end of a loopback TCP pair, as
+// the web layer does, and returns a client on the other end.
+func servePair(t *testing.T, srv *Server, req Request) *client {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c := dial(t, ln.Addr().String())
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(context.Background(), NewStreamConn(nc, 0), req) }()
+	t.Cleanup(func() { c.nc.Close(); <-done })
+	return c
+}
+
+// The web path: a replica is asked for a connection that lives on another
+// one; it learns the connection's tag from the owner, and relays the join
+// there on the user's behalf.
+func TestRelayJoinThroughOtherReplica(t *testing.T) {
+	rs := startCluster(t, 2, "0123456789abcdef", false)
+	owner := servePair(t, rs[0].Server, Request{Protocol: "test", Tag: "catalog-7", Params: map[string]string{"color": "00ff00"},
+		Info: backends.ClientInfo{Width: 640, Height: 480, DPI: 96}})
+	id := owner.expect("ready").args[0]
+	owner.expect("sync")
+
+	tag, ok, err := rs[1].ConnectionTag(context.Background(), id)
+	if err != nil || !ok || tag != "catalog-7" {
+		t.Fatalf("ConnectionTag from the other replica: %q %v %v", tag, ok, err)
+	}
+	if _, ok, _ := rs[1].ConnectionTag(context.Background(), "$00000000-0000-4000-8000-000000000000"); ok {
+		t.Fatal("unknown connection reported")
+	}
+
+	viewer := servePair(t, rs[1].Server, Request{JoinID: id, Params: map[string]string{"read-only": "true"},
+		Info: backends.ClientInfo{Width: 800, Height: 600, DPI: 96, Image: []string{"image/png"}}})
+	if got := viewer.expect("ready").args[0]; got != id {
+		t.Fatalf("relayed join got %s", got)
+	}
+	if cf := viewer.expect("cfill"); strings.Join(cf.args[2:5], ",") != "0,255,0" {
+		t.Fatalf("viewer saw %v", cf)
+	}
+	// Read-only is enforced by the owner: the viewer's key never arrives.
+	viewer.send("key", "66", "1")
+	owner.send("key", "65", "1")
+	in := waitInput(t, &testServer{be: rs[0].be}, "key")
+	if in.Args[0] != "65" {
+		t.Fatalf("backend got %v", in)
+	}
+	viewer.expect("rect") // the owner's drawing reaches the relayed viewer
+	if rs[1].Connections() != 0 {
+		t.Fatalf("the relaying replica holds %d connections", rs[1].Connections())
+	}
+}

@@ -29,6 +29,7 @@ type connection struct {
 	sess   backends.Session
 	closed bool
 	endErr error
+	tag    string // Request.Tag of the owner
 	rec    *recorder
 	syncB  []byte
 

@@ -35,6 +35,10 @@ func (s *Server) ServeGuacd(ctx context.Context, c Conn) error {
 	if errors.Is(err, errForward) {
 		return s.forward(c, req.JoinID)
 	}
+	if errors.Is(err, errTagAnswered) {
+		_ = c.Close()
+		return nil
+	}
 	if err != nil {
 		s.fail(c, reason, err)
 		return err
@@ -83,6 +87,9 @@ func (s *Server) handshake(c Conn) (Request, string, error) {
 		peer = true
 		if ins, reason, err = s.readHandshake(c); err != nil {
 			return req, reason, err
+		}
+		if isTagQuery(ins) {
+			return req, "", s.answerTagQuery(c, ins)
 		}
 	}
 	if !ins.Is("select") {

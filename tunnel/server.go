@@ -102,6 +102,10 @@ type Request struct {
 	// Ready, when set, is called with the connection ID instead of sending
 	// `ready` (transports that announce the ID themselves).
 	Ready func(id string)
+	// Tag is an opaque label kept with a new connection (the web layer's
+	// catalog connection id), readable by any replica through
+	// ConnectionTag to authorise joins.
+	Tag string
 }
 
 // ErrDraining is returned for new sessions while the server shuts down.
@@ -185,6 +189,11 @@ func (s *Server) serve(ctx context.Context, c Conn, req Request) error {
 		s.mu.Lock()
 		conn = s.conns[req.JoinID]
 		s.mu.Unlock()
+		if conn == nil && s.cfg.Cluster != nil {
+			if owner, ok := s.cfg.Cluster.forwardTarget(req.JoinID); ok {
+				return s.relayJoin(ctx, c, req, owner)
+			}
+		}
 		if conn == nil {
 			err := &protocol.StatusError{Status: protocol.StatusResourceNotFound, Message: "No such connection."}
 			s.fail(c, "unknown_connection", err)
@@ -199,6 +208,7 @@ func (s *Server) serve(ctx context.Context, c Conn, req Request) error {
 		}
 		owner = true
 		conn = s.newConnection(req.Protocol, b)
+		conn.tag = req.Tag
 	}
 
 	u := &user{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,10 +10,14 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/goguacd/goguacd/backends/vnc/rfbtest"
 	"github.com/goguacd/goguacd/protocol"
@@ -182,4 +187,117 @@ func TestBuildClusterExpandsEnv(t *testing.T) {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
+}
+
+// wsOpen opens the WebSocket tunnel at webAddr with query and returns the
+// connection id from `ready` after the first image arrives.
+func wsOpen(t *testing.T, webAddr, query string) (*websocket.Conn, string) {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial("ws://"+webAddr+"/websocket-tunnel?"+query, http.Header{"Sec-WebSocket-Protocol": {"guacamole"}})
+	if err != nil {
+		var why []byte
+		if resp != nil {
+			why, _ = io.ReadAll(resp.Body)
+		}
+		t.Fatalf("%s: %v: %s", query, err, why)
+	}
+	t.Cleanup(func() { c.Close() })
+	var p protocol.Parser
+	id, imgs := "", 0
+	deadline := time.Now().Add(30 * time.Second)
+	for (id == "" || imgs == 0) && time.Now().Before(deadline) {
+		c.SetReadDeadline(deadline)
+		_, msg, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		for b := msg; len(b) > 0; {
+			ins, n, err := p.Next(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b = b[n:]
+			switch {
+			case ins.Is("ready"):
+				id = string(ins.Arg(0))
+			case ins.Is("img"):
+				imgs++
+			case ins.Is("sync"):
+				c.WriteMessage(websocket.TextMessage, protocol.AppendInstruction(nil, "sync", string(ins.Arg(0))))
+			case ins.Is("error"):
+				t.Fatalf("%s: error %s %s", query, ins.Arg(0), ins.Arg(1))
+			}
+		}
+	}
+	if id == "" || imgs == 0 {
+		t.Fatalf("%s: no ready/image", query)
+	}
+	return c, id
+}
+
+// Two goguacd processes with web listeners and one catalog: a browser on
+// replica 1 joins (read-only) a connection a browser opened on replica 0.
+func TestTwoReplicasWebJoin(t *testing.T) {
+	rs, err := rfbtest.NewServer(rfbtest.Options{Width: 64, Height: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	host, port, _ := net.SplitHostPort(rs.Addr())
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("a-long-shared-cluster-secret\n"), 0o600)
+	catalogFile := filepath.Join(dir, "catalog.yaml")
+	os.WriteFile(catalogFile, []byte(fmt.Sprintf("connections:\n  - id: desk\n    name: Desk\n    protocol: vnc\n    params: {hostname: %q, port: %q}\ndefaults:\n  connections: [desk]\n", host, port)), 0o600)
+	ports := []int{freeTCPPort(t), freeTCPPort(t)}
+	var webs []string
+	for i, p := range ports {
+		cfg := fmt.Sprintf("admin:\n  listen: \"\"\nweb:\n  listen: 127.0.0.1:0\nauth:\n  dev_user: tester@localhost\ncatalog:\n  file: %s\n"+
+			"cluster:\n  advertise: 127.0.0.1:%d\n  peers: [\"127.0.0.1:%d\", \"127.0.0.1:%d\"]\n  secret_file: %s\n", catalogFile, p, ports[0], ports[1], secret)
+		f := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
+		os.WriteFile(f, []byte(cfg), 0o600)
+		d := startDaemonWeb(t, "-config", f, "-l", strconv.Itoa(p))
+		webs = append(webs, d)
+	}
+	_, id := wsOpen(t, webs[0], "GUAC_ID=desk&GUAC_TYPE=c&GUAC_WIDTH=640&GUAC_HEIGHT=480&GUAC_IMAGE=image/png")
+	_, joined := wsOpen(t, webs[1], "GUAC_ID="+id+"&GUAC_TYPE=a&GUAC_SHARE=ro&GUAC_WIDTH=640&GUAC_HEIGHT=480&GUAC_IMAGE=image/png")
+	if joined != id {
+		t.Fatalf("joined %s, want %s", joined, id)
+	}
+}
+
+var webReadyRE = regexp.MustCompile(`msg="web client ready" addr=(\S+)`)
+
+// startDaemonWeb starts a daemon that has a web listener and returns that
+// listener's address.
+func startDaemonWeb(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-b", "127.0.0.1", "-guacd-conf", "/dev/null"}, args...)...)
+	cmd.Env = append(os.Environ(), "GOGUACD_RUN_MAIN=1")
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	found := make(chan string, 1)
+	logs := &syncBuffer{}
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			if m := webReadyRE.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-found:
+		return a
+	case <-time.After(20 * time.Second):
+		t.Fatalf("daemon did not start:\n%s", logs)
+	}
+	return ""
 }

@@ -48,7 +48,6 @@ type Handler struct {
 	wsPath   string
 	httpPath string
 	allowed  map[string]bool
-	active   registry
 	httpTun  httpTunnels
 
 	ctx    context.Context
@@ -74,7 +73,6 @@ func New(cfg Config) *Handler {
 		wsPath:   base + "/websocket-tunnel",
 		httpPath: base + "/tunnel",
 		allowed:  make(map[string]bool),
-		active:   registry{m: make(map[string]activeConn)},
 		httpTun:  httpTunnels{m: make(map[string]*httpConn)},
 	}
 	for _, o := range cfg.AllowedOrigins {

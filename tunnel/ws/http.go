@@ -142,7 +142,6 @@ func (h *Handler) httpConnect(w http.ResponseWriter, r *http.Request) {
 	var connID string
 	p.req.Ready = func(id string) {
 		connID = id
-		h.active.add(id, p.catalogID)
 		_ = c.Write(protocol.AppendReady(nil, id))
 	}
 	h.wg.Add(1)
@@ -150,9 +149,6 @@ func (h *Handler) httpConnect(w http.ResponseWriter, r *http.Request) {
 		defer h.wg.Done()
 		defer p.release()
 		err := h.cfg.Server.Serve(h.ctx, c, p.req)
-		if connID != "" {
-			h.active.remove(connID)
-		}
 		_ = c.Close()
 		h.log.Debug("http tunnel session ended", "remote", c.remote, "connection", connID, "err", err)
 	}()

@@ -43,7 +43,7 @@ func TestShareEndsWithOwner(t *testing.T) {
 	id := ready[strings.IndexByte(ready, '$') : len(ready)-1]
 	owner.send("10.disconnect;")
 	owner.closeErr()
-	waitFor(t, func() bool { _, ok := e.h.active.get(id); return !ok }, "share registry cleanup")
+	waitFor(t, func() bool { return e.srv.Connections() == 0 }, "the connection to close with its owner")
 	if _, resp, err := e.dial("bob", "GUAC_TYPE=a&GUAC_ID="+id, nil); err == nil || resp.StatusCode != 404 {
 		t.Fatalf("joined an ended connection: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/goguacd/goguacd/auth"
@@ -170,6 +169,7 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, v url.Values, 
 			return p, cd, err
 		}
 		p.catalogID = c.ID
+		p.req.Tag = c.ID // lets users join it later, on any replica
 		p.req.Protocol = c.Protocol
 		p.req.Params = copyParams(c.Params)
 		if c.ProxyHost != "" {
@@ -184,11 +184,16 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, v url.Values, 
 			return p, cd, err
 		}
 	case typeActive:
-		a, ok := h.active.get(cd.id)
-		if !ok {
+		// The connection's tag is the catalog connection it was opened
+		// from; the engine asks the owning replica when it is elsewhere.
+		catalogID, ok, err := h.cfg.Server.ConnectionTag(ctx, cd.id)
+		if err != nil {
+			return p, cd, &protocol.StatusError{Status: protocol.StatusUpstreamUnavailable, Message: "The server running this shared session is unreachable.", Err: err}
+		}
+		if !ok || catalogID == "" {
 			return p, cd, &protocol.StatusError{Status: protocol.StatusResourceNotFound, Message: "This shared session has ended."}
 		}
-		c, err := h.cfg.Catalog.Get(ctx, id, a.catalogID)
+		c, err := h.cfg.Catalog.Get(ctx, id, catalogID)
 		if err != nil {
 			return p, cd, err
 		}
@@ -246,47 +251,4 @@ func copyParams(src map[string]string) backends.Params {
 		dst[k] = v
 	}
 	return dst
-}
-
-// registry maps active connection ids to the catalog connection they were
-// opened from, so a user joining by id is checked against the catalog.
-type registry struct {
-	mu sync.Mutex
-	m  map[string]activeConn
-}
-
-type activeConn struct {
-	catalogID string
-	users     int // sessions of this handler attached to the connection
-}
-
-func (r *registry) add(connID, catalogID string) {
-	if catalogID == "" || !strings.HasPrefix(connID, "$") {
-		return
-	}
-	r.mu.Lock()
-	a := r.m[connID]
-	a.catalogID = catalogID
-	a.users++
-	r.m[connID] = a
-	r.mu.Unlock()
-}
-
-func (r *registry) remove(connID string) {
-	r.mu.Lock()
-	if a, ok := r.m[connID]; ok {
-		if a.users--; a.users <= 0 {
-			delete(r.m, connID)
-		} else {
-			r.m[connID] = a
-		}
-	}
-	r.mu.Unlock()
-}
-
-func (r *registry) get(connID string) (activeConn, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	a, ok := r.m[connID]
-	return a, ok
 }

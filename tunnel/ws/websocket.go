@@ -82,15 +82,11 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	var connID string
 	p.req.Ready = func(id string) {
 		connID = id
-		h.active.add(id, p.catalogID)
 		// The stock client ignores ready; goguacd's page reads the
 		// connection id from it to offer share links.
 		_ = conn.Write(protocol.AppendReady(nil, id))
 	}
 	err = h.cfg.Server.Serve(h.ctx, conn, p.req)
-	if connID != "" {
-		h.active.remove(connID)
-	}
 	h.log.Debug("websocket session ended", "remote", r.RemoteAddr, "connection", connID, "err", err)
 }
 
