@@ -6,19 +6,12 @@ import (
 
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/ssh/term"
+	"github.com/goguacd/goguacd/backends/wol"
 )
 
-// unimplemented are parameters accepted by name but not acted on; each is
-// logged when set so nothing is silently ignored. recording-* and
-// read-only are handled by the tunnel core; public-key is not needed
-// because the public half is derived from private-key.
-var unimplemented = map[string]string{
-	"wol-send-packet":    "Wake-on-LAN",
-	"wol-mac-addr":       "Wake-on-LAN",
-	"wol-broadcast-addr": "Wake-on-LAN",
-	"wol-udp-port":       "Wake-on-LAN",
-	"wol-wait-time":      "Wake-on-LAN",
-}
+// Every guacd SSH parameter is acted on: recording-* and read-only by the
+// tunnel core, public-key is not needed because the public half is derived
+// from private-key.
 
 // settings are the parsed connection parameters.
 type settings struct {
@@ -39,6 +32,7 @@ type settings struct {
 
 	sftp       sftpSettings
 	typescript typescriptSettings
+	wol        *wol.Settings // nil: no Wake-on-LAN packet
 }
 
 // sftpSettings are guacd's enable-sftp and sftp-* parameters.
@@ -103,10 +97,10 @@ func settingsFrom(p backends.Params, info backends.ClientInfo, log *slog.Logger)
 	if s.scrollback <= 0 {
 		s.scrollback = term.DefaultScrollback
 	}
-	for name, what := range unimplemented {
-		if v := p[name]; v != "" && v != "false" {
-			log.Warn("parameter not implemented; ignored", "param", name, "feature", what)
-		}
+	w, err := wol.FromParams(p)
+	if err != nil {
+		log.Warn("invalid Wake-on-LAN parameters; no packet sent", "err", err)
 	}
+	s.wol = w
 	return s
 }

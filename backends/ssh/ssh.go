@@ -241,6 +241,11 @@ func (s *session) osc(code int, text string) {
 // and relays output until the remote side ends.
 func (s *session) connect() {
 	defer s.wg.Done()
+	if s.set.wol != nil {
+		if err := s.set.wol.Send(s.ctx); err != nil {
+			s.log.Warn("Wake-on-LAN failed; connecting anyway", "err", err)
+		}
+	}
 	client, err := dial(s.ctx, s.set.client, s, s.log)
 	if err != nil {
 		s.fail(err)

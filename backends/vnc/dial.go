@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/vnc/rfb"
+	"github.com/goguacd/goguacd/backends/wol"
 )
 
 // dialSettings are the parameters that decide how the RFB connection is
@@ -20,7 +20,7 @@ type dialSettings struct {
 	listenTimeout time.Duration
 	destHost      string
 	destPort      string
-	wol           *wolSettings
+	wol           *wol.Settings
 }
 
 func dialSettingsFrom(p backends.Params) (dialSettings, error) {
@@ -35,13 +35,11 @@ func dialSettingsFrom(p backends.Params) (dialSettings, error) {
 	if host == "" && !d.reverse {
 		return d, fmt.Errorf("no hostname given")
 	}
-	if p.Bool("wol-send-packet", false) {
-		w, err := wolSettingsFrom(p)
-		if err != nil {
-			return d, err
-		}
-		d.wol = w
+	w, err := wol.FromParams(p)
+	if err != nil {
+		return d, err
 	}
+	d.wol = w
 	return d, nil
 }
 
@@ -104,59 +102,4 @@ func (d dialSettings) dialRFB(ctx context.Context, cfg rfb.Config) (*rfb.Client,
 		return nil, err
 	}
 	return c, nil
-}
-
-// wolSettings are guacd's wol-* parameters.
-type wolSettings struct {
-	mac       net.HardwareAddr
-	broadcast string
-	wait      time.Duration
-}
-
-func wolSettingsFrom(p backends.Params) (*wolSettings, error) {
-	mac, err := net.ParseMAC(p.String("wol-mac-addr", ""))
-	if err != nil || len(mac) != 6 {
-		return nil, fmt.Errorf("wol-mac-addr: not a MAC address")
-	}
-	return &wolSettings{
-		mac:       mac,
-		broadcast: net.JoinHostPort(p.String("wol-broadcast-addr", "255.255.255.255"), strconv.Itoa(p.Int("wol-udp-port", 9))),
-		wait:      time.Duration(p.Int("wol-wait-time", 0)) * time.Second,
-	}, nil
-}
-
-// magicPacket is the Wake-on-LAN payload: six 0xFF, then the MAC 16 times.
-func magicPacket(mac net.HardwareAddr) []byte {
-	b := make([]byte, 0, 6+16*6)
-	b = append(b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	for range 16 {
-		b = append(b, mac...)
-	}
-	return b
-}
-
-// send broadcasts the magic packet, then waits wol-wait-time for the host
-// to boot.
-func (w *wolSettings) send(ctx context.Context) error {
-	raddr, err := net.ResolveUDPAddr("udp4", w.broadcast)
-	if err != nil {
-		return fmt.Errorf("vnc: wol-broadcast-addr: %w", err)
-	}
-	uc, err := net.ListenUDP("udp4", nil)
-	if err != nil {
-		return fmt.Errorf("vnc: wake-on-lan: %w", err)
-	}
-	defer uc.Close()
-	if err := setBroadcast(uc); err != nil {
-		return fmt.Errorf("vnc: wake-on-lan: %w", err)
-	}
-	if _, err := uc.WriteToUDP(magicPacket(w.mac), raddr); err != nil {
-		return fmt.Errorf("vnc: wake-on-lan: %w", err)
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(w.wait):
-		return nil
-	}
 }

@@ -77,7 +77,7 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 	}
 
 	if ds.wol != nil {
-		if err := ds.wol.send(ctx); err != nil {
+		if err := ds.wol.Send(ctx); err != nil {
 			log.Warn("Wake-on-LAN failed; connecting anyway", "err", err)
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package vnc
+package wol
 
 import (
 	"net"
