@@ -250,3 +250,35 @@ func TestInternalBackendsNotSelectable(t *testing.T) {
 		t.Fatalf("got %v, want error 256", got)
 	}
 }
+
+// connect's values map to names by position whatever the client sends;
+// a wrong count is refused, never a panic.
+func FuzzConnectParams(f *testing.F) {
+	f.Add([]byte("7.connect,13.VERSION_1_5_0,1.a,1.b;"), 2)
+	f.Add([]byte("7.connect,1.a,1.b;"), 2)
+	f.Add([]byte("7.connect;"), 0)
+	f.Add([]byte("7.connect,13.VERSION_9_9_9,0.;"), 1)
+	f.Fuzz(func(t *testing.T, raw []byte, n int) {
+		if n < 0 || n > 64 {
+			return
+		}
+		var p protocol.Parser
+		ins, _, err := p.Next(raw)
+		if err != nil {
+			return
+		}
+		names := make([]string, n)
+		for i := range names {
+			names[i] = fmt.Sprint("p", i)
+		}
+		params, _, err := connectParams(names, ins.Args)
+		if err != nil {
+			return
+		}
+		for k := range params {
+			if !strings.HasPrefix(k, "p") {
+				t.Fatalf("unknown name %q", k)
+			}
+		}
+	})
+}

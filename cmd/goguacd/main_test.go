@@ -330,3 +330,22 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// guacd.conf parsing never panics, and whatever it accepts has only
+// known keys set (every value came from a known key).
+func FuzzParseGuacdConf(f *testing.F) {
+	f.Add("[server]\nbind_host = 0.0.0.0\nbind_port = \"4822\" # x\n[ssl]\nserver_key = /k\n")
+	f.Add("[daemon]\nlog_level = debug\npid_file = \"/run/\\\"g\"\n")
+	f.Add("[client]\n")
+	f.Add("key = \"unterminated\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		c, err := parseGuacdConf(strings.NewReader(in), "fuzz.conf")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.conf:") && !strings.Contains(err.Error(), "token too long") {
+				t.Fatalf("error without file name: %v", err)
+			}
+			return
+		}
+		_ = c
+	})
+}
