@@ -43,10 +43,12 @@ type Options struct {
 type Engine struct {
 	opts Options
 	fb   *image.RGBA // what the producer draws into
-	prev *image.RGBA // what clients show once pending moves are applied
+	// shown records what clients show once pending moves are applied,
+	// as a hash per tile-wide row segment (see shown.go).
+	shown []uint64
 
 	tilesX, tilesY int
-	damaged        []bool  // per tile: pixels may differ between fb and prev
+	damaged        []bool  // per tile: pixels may differ from what clients show
 	lossy          []bool  // per tile: clients show a JPEG approximation
 	lastDirty      []int64 // per tile: UnixNano of the last flush that changed it
 	anyDamage      bool
@@ -151,7 +153,7 @@ func (e *Engine) copyRect(src image.Rectangle, dst image.Point, apply bool) {
 	if apply {
 		moveRect(e.fb, src, d)
 	}
-	moveRect(e.prev, src, d)
+	e.moveShown(src, d)
 	// Clients copy what they show, so wherever fb and prev differed in src
 	// they now differ at the destination: carry damage and lossiness over.
 	e.anyDamage = e.carry(e.damaged, src, d) || e.anyDamage
@@ -208,18 +210,17 @@ func (e *Engine) Resize(w, h int) {
 func (e *Engine) resize(w, h int, keep bool) {
 	w, h = min(max(w, 1), MaxSize), min(max(h, 1), MaxSize)
 	fb := image.NewRGBA(image.Rect(0, 0, w, h))
-	prev := image.NewRGBA(fb.Rect)
 	for i := 3; i < len(fb.Pix); i += 4 {
 		fb.Pix[i] = 0xff
 	}
 	tx, ty := (w+TileSize-1)/TileSize, (h+TileSize-1)/TileSize
 	lossy := make([]bool, tx*ty)
 	lastDirty := make([]int64, tx*ty)
+	shown := e.resizeShown(w, h, tx, keep)
 	if keep {
 		// Clients keep the overlapping part of a resized layer.
 		r := fb.Rect.Intersect(e.fb.Rect)
 		copyPixels(fb, e.fb, r)
-		copyPixels(prev, e.prev, r)
 		for i := range e.lossy {
 			if e.lossy[i] {
 				if t := e.tileRect(i).Intersect(r); !t.Empty() {
@@ -228,7 +229,7 @@ func (e *Engine) resize(w, h int, keep bool) {
 			}
 		}
 	}
-	e.fb, e.prev = fb, prev
+	e.fb, e.shown = fb, shown
 	e.tilesX, e.tilesY = tx, ty
 	e.damaged = make([]bool, tx*ty)
 	e.lossy, e.lastDirty = lossy, lastDirty

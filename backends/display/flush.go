@@ -80,7 +80,7 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		dst = protocol.AppendEnd(dst, stream)
 	}
 	for i := range e.ops {
-		copyPixels(e.prev, e.fb, e.ops[i].r)
+		e.markShown(e.ops[i].r)
 	}
 	// Lossiness is tracked per tile: only a lossless op covering a whole
 	// tile cleans it, and a JPEG taints every tile it touches even if a

@@ -44,7 +44,7 @@ func (e *Engine) plan(now int64) {
 			var o op
 			switch {
 			case e.damaged[i]:
-				o.r = diffRect(e.fb, e.prev, e.tileRect(i))
+				o.r = e.dirtyRows(i)
 				if o.r.Empty() {
 					if !e.lossy[i] || now-e.lastDirty[i] < int64(RefreshDelay) {
 						continue
@@ -133,67 +133,6 @@ func (e *Engine) mergeVertical(open, rowStart, rowTop int) int {
 		open++
 	}
 	return open
-}
-
-// diffRect returns the smallest rectangle within r holding every pixel
-// that differs between a and b.
-func diffRect(a, b *image.RGBA, r image.Rectangle) image.Rectangle {
-	n := 4 * r.Dx()
-	minX, maxX := n, 0
-	minY, maxY := -1, -1
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		oa, ob := a.PixOffset(r.Min.X, y), b.PixOffset(r.Min.X, y)
-		ra, rb := a.Pix[oa:oa+n], b.Pix[ob:ob+n]
-		if string(ra) == string(rb) {
-			continue
-		}
-		if minY < 0 {
-			minY = y
-		}
-		maxY = y
-		if l := firstDiff(ra[:minX], rb[:minX]); l < minX {
-			minX = l
-		}
-		if h := lastDiff(ra[maxX:], rb[maxX:]); h >= 0 {
-			maxX += h + 1
-		}
-	}
-	if minY < 0 {
-		return image.Rectangle{}
-	}
-	return image.Rect(r.Min.X+minX/4, minY, r.Min.X+(maxX+3)/4, maxY+1)
-}
-
-// firstDiff is the index of the first differing byte, or len(a).
-func firstDiff(a, b []byte) int {
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		if binary.LittleEndian.Uint64(a[i:]) != binary.LittleEndian.Uint64(b[i:]) {
-			break
-		}
-	}
-	for ; i < len(a); i++ {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return len(a)
-}
-
-// lastDiff is the index of the last differing byte, or -1.
-func lastDiff(a, b []byte) int {
-	i := len(a)
-	for ; i >= 8; i -= 8 {
-		if binary.LittleEndian.Uint64(a[i-8:]) != binary.LittleEndian.Uint64(b[i-8:]) {
-			break
-		}
-	}
-	for i--; i >= 0; i-- {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return -1
 }
 
 // solidColor reports whether every pixel of r has one RGB colour.

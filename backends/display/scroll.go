@@ -1,9 +1,6 @@
 package display
 
-import (
-	"hash/maphash"
-	"image"
-)
+import "image"
 
 // Scroll detection limits: smaller damage is cheaper to send than to
 // search, and a shorter run of moved rows does not pay for its copy.
@@ -17,18 +14,17 @@ const (
 
 // scrollState is scratch for detectScroll.
 type scrollState struct {
-	seed   maphash.Seed
-	cur    []uint64 // row hashes of fb within the damage box
-	old    []uint64 // row hashes of prev within the damage box
-	table  []int32  // open addressing: old hash -> row+1, -1 if repeated
-	votes  []int32  // per shift, indexed by dy + rows
-	seeded bool
+	cur   []uint64 // band hashes of the framebuffer's rows in the damage box
+	old   []uint64 // band hashes of what clients show there
+	table []int32  // open addressing: old hash -> row+1, -1 if repeated
+	votes []int32  // per shift, indexed by dy + rows
 }
 
 // detectScroll finds a vertical shift of the damaged area between what
 // clients show and the framebuffer, as when a terminal or editor scrolls
-// and the producer reports plain damage. It moves those rows in prev and
-// appends the copy, so the diff that follows only sends what is new. A
+// and the producer reports plain damage. It moves those rows in the record
+// of what clients show and appends the copy, so the diff that follows only
+// sends what is new. A
 // wrong guess costs bytes, never correctness: the diff runs afterwards.
 func (e *Engine) detectScroll(dst []byte) []byte {
 	box := e.damageBox()
@@ -36,19 +32,25 @@ func (e *Engine) detectScroll(dst []byte) []byte {
 		return dst
 	}
 	s := &e.scroll
-	if !s.seeded {
-		s.seed, s.seeded = maphash.MakeSeed(), true
-	}
 	rows := box.Dy()
-	// Hash a band of columns only: enough to find candidate shifts, and
-	// the rows of the chosen run are compared in full below.
-	band := box
-	if band.Dx() > scrollBandWidth {
-		band.Min.X += (band.Dx() - scrollBandWidth) / 2
-		band.Max.X = band.Min.X + scrollBandWidth
+	// Hash a band of tile columns only: enough to find candidate shifts,
+	// and the rows of the chosen run are compared in full below. The box
+	// is made of whole tiles, so the band is too.
+	tx0, tx1 := box.Min.X/TileSize, (box.Max.X+TileSize-1)/TileSize
+	bx0, bx1 := tx0, tx1
+	if n := scrollBandWidth / TileSize; bx1-bx0 > n {
+		bx0 += (bx1 - bx0 - n) / 2
+		bx1 = bx0 + n
 	}
-	s.cur = hashRows(s.cur[:0], s.seed, e.fb, band)
-	s.old = hashRows(s.old[:0], s.seed, e.prev, band)
+	s.cur, s.old = s.cur[:0], s.old[:0]
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		var cur, old uint64
+		for tx := bx0; tx < bx1; tx++ {
+			cur = cur*0x9e3779b97f4a7c15 ^ e.segHash(y, tx)
+			old = old*0x9e3779b97f4a7c15 ^ *e.shownAt(y, tx)
+		}
+		s.cur, s.old = append(s.cur, cur), append(s.old, old)
+	}
 
 	size := 1
 	for size < 2*rows {
@@ -104,15 +106,18 @@ func (e *Engine) detectScroll(dst []byte) []byte {
 		return dst
 	}
 
-	// The longest run of whole rows that match prev shifted by best.
-	n := 4 * box.Dx()
+	// The longest run of whole rows that match what clients show,
+	// shifted by best, in every tile column of the box.
 	rowsMatch := func(y int) bool {
 		if y >= rows || y-best < 0 || y-best >= rows || s.cur[y] != s.old[y-best] {
 			return false
 		}
-		a := e.fb.PixOffset(box.Min.X, box.Min.Y+y)
-		b := e.prev.PixOffset(box.Min.X, box.Min.Y+y-best)
-		return string(e.fb.Pix[a:a+n]) == string(e.prev.Pix[b:b+n])
+		for tx := tx0; tx < tx1; tx++ {
+			if e.segHash(box.Min.Y+y, tx) != *e.shownAt(box.Min.Y+y-best, tx) {
+				return false
+			}
+		}
+		return true
 	}
 	runStart, runLen, start := 0, 0, -1
 	for y := range rows + 1 {
@@ -132,7 +137,7 @@ func (e *Engine) detectScroll(dst []byte) []byte {
 	}
 	src := image.Rect(box.Min.X, box.Min.Y+runStart-best, box.Max.X, box.Min.Y+runStart-best+runLen)
 	d := image.Pt(0, best)
-	moveRect(e.prev, src, d)
+	e.moveShown(src, d)
 	e.carry(e.lossy, src, d)
 	e.markTiles(src.Add(d), e.damaged)
 	return appendCopy(dst, move{src: src, dst: src.Min.Add(d)})
@@ -147,16 +152,6 @@ func (e *Engine) damageBox() image.Rectangle {
 		}
 	}
 	return box
-}
-
-// hashRows appends the hash of each row of img within r.
-func hashRows(dst []uint64, seed maphash.Seed, img *image.RGBA, r image.Rectangle) []uint64 {
-	n := 4 * r.Dx()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		o := img.PixOffset(r.Min.X, y)
-		dst = append(dst, maphash.Bytes(seed, img.Pix[o:o+n]))
-	}
-	return dst
 }
 
 func abs(v int32) int32 {

@@ -8,9 +8,11 @@ import "github.com/goguacd/goguacd/protocol"
 // producer changes anything, so that the joiner can apply later Flushes
 // like everyone else: pending copies would otherwise be applied twice.
 func (e *Engine) AppendState(dst []byte) []byte {
-	dst = protocol.AppendSize(dst, 0, e.prev.Rect.Dx(), e.prev.Rect.Dy())
-	e.jobs = appendSplit(e.jobs[:0], e.prev.Rect, job{})
-	e.work.run(e.prev, e.jobs, e.opts.CompressLevel)
+	// Right after a Flush the framebuffer is what clients show (JPEG
+	// areas aside, which the joiner gets exact).
+	dst = protocol.AppendSize(dst, 0, e.fb.Rect.Dx(), e.fb.Rect.Dy())
+	e.jobs = appendSplit(e.jobs[:0], e.fb.Rect, job{})
+	e.work.run(e.fb, e.jobs, e.opts.CompressLevel)
 	stream := e.opts.ImageStream
 	for i := range e.jobs {
 		j := &e.jobs[i]
