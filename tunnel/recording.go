@@ -144,13 +144,13 @@ func (r *recorder) input(ins protocol.Instruction) {
 	ts := monotonicMillis()
 	switch {
 	case ins.Is("mouse") && !r.excludeMouse && len(ins.Args) >= 3:
-		x, _ := strconv.Atoi(string(ins.Args[0]))
-		y, _ := strconv.Atoi(string(ins.Args[1]))
-		mask, _ := strconv.Atoi(string(ins.Args[2]))
-		r.scratch = protocol.AppendMouse(r.scratch[:0], x, y, mask, ts)
+		x, _ := parseInt(ins.Args[0])
+		y, _ := parseInt(ins.Args[1])
+		mask, _ := parseInt(ins.Args[2])
+		r.scratch = protocol.AppendMouse(r.scratch[:0], int(x), int(y), int(mask), ts)
 	case ins.Is("key") && r.includeKeys && len(ins.Args) >= 2:
-		sym, _ := strconv.Atoi(string(ins.Args[0]))
-		r.scratch = protocol.AppendKey(r.scratch[:0], sym, string(ins.Args[1]) == "1", ts)
+		sym, _ := parseInt(ins.Args[0])
+		r.scratch = protocol.AppendKey(r.scratch[:0], int(sym), string(ins.Args[1]) == "1", ts)
 	default:
 		return
 	}

@@ -1,7 +1,6 @@
 package tunnel
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -99,7 +98,7 @@ func (s *Server) relayJoin(ctx context.Context, c Conn, req Request, owner netip
 	}
 	defer up.Close()
 	_ = up.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	r := protocol.NewReader(bufio.NewReader(up))
+	r := protocol.NewReader(up)
 	if _, err := up.Write(protocol.AppendInstruction(nil, "select", req.JoinID)); err != nil {
 		return fail("forward_failed", err)
 	}

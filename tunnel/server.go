@@ -15,8 +15,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/goguacd/goguacd/backends"
@@ -506,7 +506,7 @@ func parseInt(b []byte) (int64, bool) {
 }
 
 func isConnReset(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe"))
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // Connections returns the number of live connections.
