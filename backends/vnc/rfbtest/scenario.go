@@ -163,19 +163,32 @@ func drawLine(fb *image.RGBA, y, n int) image.Rectangle {
 	return r
 }
 
+// drawVideo draws frame k of the photo-like area: smooth colour gradients
+// moving with k plus luminance noise of ±8. At JPEG quality 90 (4:2:0) this
+// region decodes at 37.7 dB, the figure implied by guacd's measured
+// 44.24 dB over the whole screen with 77.8 % of it exact (anchors.md), so
+// the picture is as hard to compress as the one guacd was measured with.
 func drawVideo(fb *image.RGBA, k int) image.Rectangle {
 	r := VideoRect(fb.Rect.Dx(), fb.Rect.Dy())
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
-			n := mix(uint32(x)*7919 ^ uint32(y)*104729 ^ uint32(k)*15485863)
-			rr := uint8((x-r.Min.X)*255/max(r.Dx(), 1)+k*3) + uint8(n&15)
-			gg := uint8((y-r.Min.Y)*255/max(r.Dy(), 1)+k*5) + uint8(n>>4&15)
-			bb := uint8(128+k*7) + uint8(n>>8&31)
-			put(fb, x, y, rr, gg, bb)
+			d := int(mix(uint32(x)*7919^uint32(y)*104729^uint32(k)*15485863)%17) - 8
+			put(fb, x, y, clamp8(tri((x+3*k)/3)+d), clamp8(tri((y+2*k)/2)+d), clamp8(tri((x+y+k)/5)+d))
 		}
 	}
 	return r
 }
+
+// tri is a triangle wave between 0 and 255: a gradient without edges.
+func tri(v int) int {
+	v %= 510
+	if v > 255 {
+		return 510 - v
+	}
+	return v
+}
+
+func clamp8(v int) uint8 { return uint8(min(max(v, 0), 255)) }
 
 func drawFull(fb *image.RGBA, k int) image.Rectangle {
 	for y := 0; y < fb.Rect.Dy(); y++ {
