@@ -17,8 +17,9 @@ type jpegEncoder struct {
 	quality int
 	qt      [2][64]byte    // quantisation tables, zigzag order
 	div     [2][64]float32 // per natural-order coefficient: 1/(q * AAN scale * 8)
+	divT    [2][64]float32 // div transposed, for the AVX2 kernel
 
-	coef  []int16  // quantised blocks, zigzag order, in MCU order (Y0-3 Cb Cr)
+	coef  []int16  // quantised blocks, transposed (zigzagT), in MCU order (Y0-3 Cb Cr)
 	syms  []uint32 // Huffman symbols of coef, see symbols
 	masks []uint64 // per block of coef: nonzero coefficients, see quantize
 	y     [4][64]float32
@@ -81,6 +82,16 @@ var zigzag = func() (z [64]int) {
 	return z
 }()
 
+// zigzagT[k] is the index in a transposed block (u*8+v for vertical
+// frequency v and horizontal u) of the k-th zigzag coefficient. Blocks are
+// kept transposed because that is how the AVX2 DCT leaves them.
+var zigzagT = func() (z [64]int) {
+	for k, n := range zigzag {
+		z[k] = n%8*8 + n/8
+	}
+	return z
+}()
+
 // Base quantisation tables of ITU-T T.81 Annex K, natural order.
 var baseQuant = [2][64]byte{
 	{
@@ -125,6 +136,7 @@ func (e *jpegEncoder) setQuality(q int) {
 			v := (int(baseQuant[t][i])*scale + 50) / 100
 			v = min(max(v, 1), 255)
 			e.div[t][i] = 1 / (float32(v) * aanScale[i/8] * aanScale[i%8] * 8)
+			e.divT[t][i%8*8+i/8] = e.div[t][i]
 		}
 		for k := range 64 {
 			e.qt[t][k] = byte(min(max((int(baseQuant[t][zigzag[k]])*scale+50)/100, 1), 255))
@@ -173,14 +185,14 @@ func (e *jpegEncoder) transform(img *image.RGBA, r image.Rectangle, mx, my int) 
 				}
 				pix, stride = e.edge[:], 64
 			}
-			e.mcu(pix, stride)
+			e.convert(pix, stride)
 			for k := range 4 {
-				e.masks = append(e.masks, quantize(out[:64:64], &e.y[k], &e.div[0]))
+				e.masks = append(e.masks, e.quantBlock(out[:64:64], &e.y[k], 0))
 				out = out[64:]
 			}
-			e.masks = append(e.masks, quantize(out[:64:64], &e.cb, &e.div[1]))
+			e.masks = append(e.masks, e.quantBlock(out[:64:64], &e.cb, 1))
 			out = out[64:]
-			e.masks = append(e.masks, quantize(out[:64:64], &e.cr, &e.div[1]))
+			e.masks = append(e.masks, e.quantBlock(out[:64:64], &e.cr, 1))
 			out = out[64:]
 		}
 	}
@@ -215,8 +227,8 @@ func (e *jpegEncoder) mcu(pix []byte, stride int) {
 }
 
 // quantize runs the AAN forward DCT on b in place, stores the quantised
-// coefficients in zigzag order and returns a mask of the nonzero ones
-// (bit k for zigzag index k), so that symbols can jump over zero runs.
+// coefficients transposed (see zigzagT) and returns a mask of the nonzero
+// ones (bit k for zigzag index k), so that symbols can jump over zero runs.
 func quantize(dst []int16, b *[64]float32, div *[64]float32) uint64 {
 	for i := 0; i < 64; i += 8 {
 		fdctRow((*[8]float32)(b[i : i+8]))
@@ -231,7 +243,7 @@ func quantize(dst []int16, b *[64]float32, div *[64]float32) uint64 {
 		// branch on the sign; |v| stays far below 2^22.
 		v := b[n&63]*div[n&63] + 12582912
 		q := int16(v - 12582912)
-		dst[k] = q
+		dst[zigzagT[k]&63] = q
 		mask |= uint64((uint16(q)|-uint16(q))>>15) << k
 	}
 	return mask
@@ -306,7 +318,7 @@ func (e *jpegEncoder) symbols() {
 				e.freq[ac][0xf0]++
 				run -= 16
 			}
-			sy := symbol(ac, int32(blk[k&63]), run)
+			sy := symbol(ac, int32(blk[zigzagT[k&63]&63]), run)
 			syms = append(syms, sy)
 			e.freq[ac][sy>>20&0xff]++
 		}
