@@ -24,10 +24,14 @@ const RefreshDelay = 300 * time.Millisecond
 
 // Options tune the encoder choice.
 type Options struct {
-	// Lossless forbids JPEG: every image is PNG.
+	// Lossless forbids JPEG and WebP: every image is PNG.
 	Lossless bool
-	// JPEGQuality fixes the JPEG quality (1-100); 0 derives it from the
-	// lag passed to Flush as guacd does: clamp(90-(lag-20ms), 30, 90).
+	// WebP sends as lossy WebP what would otherwise be JPEG, as guacd
+	// does when every connected user accepts image/webp; see SetWebP.
+	WebP bool
+	// JPEGQuality fixes the JPEG and WebP quality (1-100); 0 derives it
+	// from the lag passed to Flush as guacd does: clamp(90-(lag-20ms),
+	// 30, 90).
 	JPEGQuality int
 	// CompressLevel is the deflate level for PNG (1-9); 0 means 1, the
 	// fastest, which is what live screen updates want.
@@ -84,13 +88,31 @@ type move struct {
 // Clients are assumed to start from a blank layer, so the first Flush
 // sends the size and the whole screen.
 func New(w, h int, opts Options) *Engine {
+	e := newEngine(opts)
+	e.resize(w, h, false)
+	return e
+}
+
+// NewFor returns an engine whose framebuffer is img (at most MaxSize), for
+// a producer that decodes into its own buffer (an RFB client): the engine
+// allocates no framebuffer of its own. See UseImage.
+func NewFor(img *image.RGBA, opts Options) *Engine {
+	e := newEngine(opts)
+	e.setImage(img, false)
+	return e
+}
+
+func newEngine(opts Options) *Engine {
 	e := &Engine{opts: opts, now: time.Now}
 	if e.opts.ImageStream == 0 {
 		e.opts.ImageStream = 1
 	}
-	e.resize(w, h, false)
 	return e
 }
+
+// SetWebP sets Options.WebP, for backends whose users come and go: on
+// only while every user accepts image/webp. It applies from the next Flush.
+func (e *Engine) SetWebP(on bool) { e.opts.WebP = on }
 
 // Image returns the framebuffer producers draw into. Its alpha channel is
 // ignored. After Resize the caller must fetch it again.
@@ -134,14 +156,22 @@ func (e *Engine) CopyRect(src image.Rectangle, dst image.Point) { e.copyRect(src
 func (e *Engine) CopyApplied(src image.Rectangle, dst image.Point) { e.copyRect(src, dst, false) }
 
 // UseImage makes img the framebuffer, for a producer that decodes into its
-// own buffer (an RFB client): the engine then keeps no copy of it. img must
-// have the screen's size (after Resize too); its alpha is ignored. The
+// own buffer (an RFB client) and replaced it, e.g. on a resize: the engine
+// then keeps no copy of it. A size different from the screen's resizes the
+// screen (at most MaxSize) to img's content; either way the next Flush
+// sends whatever differs from what clients show. Its alpha is ignored. The
 // producer must not write to img while Flush or AppendState runs.
 func (e *Engine) UseImage(img *image.RGBA) {
-	if img.Rect != e.fb.Rect {
-		panic("display: UseImage: size differs from the screen")
+	switch {
+	case img == e.fb:
+	case img.Rect == e.fb.Rect:
+		// The new buffer's pixels may differ anywhere; comparing them with
+		// what clients show sends only what really changed.
+		e.fb = img
+		e.Damage(img.Rect)
+	default:
+		e.setImage(img, true)
 	}
-	e.fb = img
 }
 
 func (e *Engine) copyRect(src image.Rectangle, dst image.Point, apply bool) {
@@ -213,14 +243,26 @@ func (e *Engine) resize(w, h int, keep bool) {
 	for i := 3; i < len(fb.Pix); i += 4 {
 		fb.Pix[i] = 0xff
 	}
+	if keep {
+		// Clients keep the overlapping part of a resized layer.
+		copyPixels(fb, e.fb, fb.Rect.Intersect(e.fb.Rect))
+	}
+	e.setImage(fb, keep)
+}
+
+// setImage makes fb the framebuffer at its size. With keep, what clients
+// show of the overlapping area is kept, as they keep it on a resize.
+func (e *Engine) setImage(fb *image.RGBA, keep bool) {
+	w, h := fb.Rect.Dx(), fb.Rect.Dy()
+	if fb.Rect.Min != (image.Point{}) || w < 1 || h < 1 || w > MaxSize || h > MaxSize {
+		panic("display: framebuffer not within 1..MaxSize at the origin")
+	}
 	tx, ty := (w+TileSize-1)/TileSize, (h+TileSize-1)/TileSize
 	lossy := make([]bool, tx*ty)
 	lastDirty := make([]int64, tx*ty)
 	shown := e.resizeShown(w, h, tx, keep)
 	if keep {
-		// Clients keep the overlapping part of a resized layer.
 		r := fb.Rect.Intersect(e.fb.Rect)
-		copyPixels(fb, e.fb, r)
 		for i := range e.lossy {
 			if e.lossy[i] {
 				if t := e.tileRect(i).Intersect(r); !t.Empty() {

@@ -292,21 +292,33 @@ func (e *jpegEncoder) symbols() {
 	for t := range e.freq {
 		clear(e.freq[t][:])
 	}
-	syms := e.syms[:0]
+	// A block yields at most 64 symbols (DC, then per AC coefficient a
+	// symbol, a ZRL replacing 16 zeros, or one EOB), so indexed stores
+	// into a slice of that size replace appends.
+	if need := len(e.coef); cap(e.syms) < need {
+		e.syms = make([]uint32, need)
+	}
+	syms := e.syms[:len(e.coef)]
+	n := 0
 	var pred [3]int32
-	for i := 0; i+64 <= len(e.coef); i += 64 {
-		comp := (i / 64) % 6
+	masks := e.masks
+	for b := range masks {
+		i := b * 64
+		comp := b % 6
 		c, dc, ac := 0, uint32(dcLuma), uint32(acLuma)
 		if comp >= 4 {
 			c, dc, ac = comp-3, dcChroma, acChroma
 		}
+		fdc, fac := &e.freq[dc], &e.freq[ac]
 		blk := (*[64]int16)(e.coef[i : i+64])
 		diff := int32(blk[0]) - pred[c]
 		pred[c] = int32(blk[0])
-		syms = append(syms, symbol(dc, diff, 0))
-		e.freq[dc][syms[len(syms)-1]>>20&0xff]++
+		sy := symbol(dc, diff, 0)
+		syms[n] = sy
+		n++
+		fdc[sy>>20&0xff]++
 		// Visit the nonzero AC coefficients only; the gaps are the runs.
-		mask := e.masks[i/64] &^ 1
+		mask := masks[b] &^ 1
 		prev := 0
 		for mask != 0 {
 			k := bits.TrailingZeros64(mask)
@@ -314,20 +326,23 @@ func (e *jpegEncoder) symbols() {
 			run := uint32(k - prev - 1)
 			prev = k
 			for run > 15 {
-				syms = append(syms, ac<<28|0xf0<<20)
-				e.freq[ac][0xf0]++
+				syms[n] = ac<<28 | 0xf0<<20
+				n++
+				fac[0xf0]++
 				run -= 16
 			}
 			sy := symbol(ac, int32(blk[zigzagT[k&63]&63]), run)
-			syms = append(syms, sy)
-			e.freq[ac][sy>>20&0xff]++
+			syms[n] = sy
+			n++
+			fac[sy>>20&0xff]++
 		}
 		if prev < 63 {
-			syms = append(syms, ac<<28)
-			e.freq[ac][0]++
+			syms[n] = ac << 28
+			n++
+			fac[0]++
 		}
 	}
-	e.syms = syms
+	e.syms = syms[:n]
 }
 
 // symbol packs a coefficient v preceded by run zeros for table t.
