@@ -36,8 +36,8 @@ type jpegEncoder struct {
 type huffCode struct {
 	bits [17]byte // bits[l]: number of codes of length l
 	vals []byte   // symbols by increasing code length
-	code [256]uint16
-	size [256]uint8
+	// lut[s] is symbol s's code shifted left by 8 bits, plus its length.
+	lut [256]uint32
 }
 
 // huffScratch is build's working memory, kept off the stack so that
@@ -345,27 +345,45 @@ func (e *jpegEncoder) symbols() {
 	e.syms = syms[:n]
 }
 
-// symbol packs a coefficient v preceded by run zeros for table t.
+// symbol packs a coefficient v preceded by run zeros for table t. The
+// sign is handled without a branch: noisy pictures make it unpredictable.
 func symbol(t uint32, v int32, run uint32) uint32 {
-	a := v
-	if v < 0 {
-		a = -v
-		v--
-	}
+	m := v >> 31
+	a := (v ^ m) - m // |v|
+	v += m           // one's complement for negatives, as JPEG wants
 	n := uint32(bits.Len32(uint32(a)))
 	return t<<28 | (run<<4|n)<<20 | n<<16 | uint32(v)&(1<<n-1)
 }
 
-// emit writes the symbol stream with the built codes.
+// emit writes the symbol stream with the built codes. The bit writer's
+// state lives in locals here: this loop runs once per symbol.
 func (e *jpegEncoder) emit() {
-	bw := &e.bw
+	out, acc, nb := e.bw.out, e.bw.acc, e.bw.n
 	for _, sy := range e.syms {
-		h := &e.codes[sy>>28]
-		s := sy >> 20 & 0xff
-		n := uint(sy >> 16 & 0xf)
-		size := uint(h.size[s])
-		bw.put(uint64(h.code[s])<<n|uint64(sy&0xffff), size+n)
+		c := e.codes[sy>>28&3].lut[sy>>20&0xff]
+		extra := uint(sy >> 16 & 0xf)
+		size := uint(c&0xff) + extra
+		acc = acc<<size | uint64(c>>8)<<extra | uint64(sy&0xffff)
+		nb += size
+		if nb < 32 {
+			continue
+		}
+		nb -= 32
+		word := uint32(acc >> nb)
+		// Fast path: no 0xff byte in the word, i.e. no zero byte in ^word.
+		if x := ^word; (x-0x01010101)&^x&0x80808080 == 0 {
+			out = binary.BigEndian.AppendUint32(out, word)
+			continue
+		}
+		for sh := 24; sh >= 0; sh -= 8 {
+			b := byte(word >> sh)
+			out = append(out, b)
+			if b == 0xff {
+				out = append(out, 0)
+			}
+		}
 	}
+	e.bw.out, e.bw.acc, e.bw.n = out, acc, nb
 }
 
 // build derives code lengths limited to 16 bits from symbol frequencies
@@ -452,7 +470,7 @@ func (h *huffCode) build(freq *[257]int32, sc *huffScratch) {
 	for l := 1; l <= 16; l++ {
 		for range int(h.bits[l]) {
 			s := h.vals[k]
-			h.code[s], h.size[s] = code, uint8(l)
+			h.lut[s] = uint32(code)<<8 | uint32(l)
 			code++
 			k++
 		}
@@ -491,27 +509,6 @@ type bitWriter struct {
 	out []byte
 	acc uint64 // pending bits, right-aligned
 	n   uint   // number of pending bits
-}
-
-func (b *bitWriter) put(v uint64, n uint) {
-	b.acc = b.acc<<n | v
-	b.n += n
-	if b.n >= 32 {
-		b.n -= 32
-		word := uint32(b.acc >> b.n)
-		// Fast path: no 0xff byte in the word, i.e. no zero byte in ^word.
-		if x := ^word; (x-0x01010101)&^x&0x80808080 == 0 {
-			b.out = binary.BigEndian.AppendUint32(b.out, word)
-			return
-		}
-		for s := 24; s >= 0; s -= 8 {
-			c := byte(word >> s)
-			b.out = append(b.out, c)
-			if c == 0xff {
-				b.out = append(b.out, 0)
-			}
-		}
-	}
 }
 
 // pad flushes the pending bits, filling the last byte with ones.
