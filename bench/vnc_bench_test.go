@@ -35,7 +35,7 @@ type vncResult struct {
 // measure connects one measuring client to goguacd for the VNC server at
 // rfbAddr, acknowledges every sync at once, rebuilds the display, and stops
 // when done reports true after 500 ms of silence.
-func measure(addr, rfbAddr string, done func() bool, onSync func(*displaytest.Canvas, time.Time), keys <-chan uint32) (res vncResult) {
+func measure(addr, rfbAddr string, images []string, done func() bool, onSync func(*displaytest.Canvas, time.Time), keys <-chan uint32) (res vncResult) {
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		res.err = err
@@ -63,7 +63,7 @@ func measure(addr, rfbAddr string, done func() bool, onSync func(*displaytest.Ca
 		}
 	}
 	msg := protocol.AppendInstruction(nil, "size", "1280", "800", "96")
-	msg = protocol.AppendInstruction(msg, "image", "image/png", "image/jpeg")
+	msg = protocol.AppendInstruction(msg, "image", images...)
 	msg = protocol.AppendInstruction(msg, "connect", vals...)
 	nc.Write(msg)
 
@@ -119,24 +119,42 @@ func measure(addr, rfbAddr string, done func() bool, onSync func(*displaytest.Ca
 	}
 }
 
+// Image mimetypes the measuring client lists: what a browser sends without
+// WebP (as guacd was measured), and PNG only, which forces lossless.
+var (
+	pngJPEG = []string{"image/png", "image/jpeg"}
+	pngOnly = []string{"image/png"}
+)
+
 // BenchmarkVNC runs each scenario of the guacd anchors through a real
 // goguacd process: 1280x800, 300 source frames at up to 60 fps, for 1 and
 // 8 concurrent connections. Reported per source frame: server CPU, bytes to
 // the client; plus frames delivered (syncs), final PSNR and PSS per
-// connection.
+// connection. "full-png" is the full scenario for a client that takes only
+// PNG.
 func BenchmarkVNC(b *testing.B) {
+	type variant struct {
+		name   string
+		sc     rfbtest.Scenario
+		images []string
+	}
+	var variants []variant
 	for _, sc := range []rfbtest.Scenario{rfbtest.Idle, rfbtest.Typing, rfbtest.Scroll, rfbtest.Video, rfbtest.Full} {
+		variants = append(variants, variant{string(sc), sc, pngJPEG})
+	}
+	variants = append(variants, variant{"full-png", rfbtest.Full, pngOnly})
+	for _, v := range variants {
 		for _, conns := range []int{1, 8} {
-			b.Run(fmt.Sprintf("%s/conns=%d", sc, conns), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/conns=%d", v.name, conns), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					runScenario(b, sc, conns)
+					runScenario(b, v.sc, v.images, conns)
 				}
 			})
 		}
 	}
 }
 
-func runScenario(b *testing.B, sc rfbtest.Scenario, conns int) {
+func runScenario(b *testing.B, sc rfbtest.Scenario, images []string, conns int) {
 	d := startDaemon(b)
 	servers := make([]*rfbtest.Server, conns)
 	for i := range servers {
@@ -180,7 +198,7 @@ func runScenario(b *testing.B, sc rfbtest.Scenario, conns int) {
 					pmu.Unlock()
 				}
 			}
-			res := measure(d.addr, rs.Addr(), done, onSync, nil)
+			res := measure(d.addr, rs.Addr(), images, done, onSync, nil)
 			if res.err == nil {
 				res.psnr = displaytest.PSNR(res.final, rs.Framebuffer())
 			}
@@ -252,7 +270,7 @@ func BenchmarkVNCEcho(b *testing.B) {
 			close(keys)
 		}()
 		start := time.Now()
-		res := measure(d.addr, rs.Addr(), func() bool {
+		res := measure(d.addr, rs.Addr(), pngJPEG, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return next > presses || time.Since(start) > 15*time.Second

@@ -8,6 +8,7 @@ DEB_PACKAGES=(
   tigervnc-standalone-server tigervnc-tools x11-xserver-utils   # real VNC server for VNC tests
   openssh-server openssh-client                                  # real sshd for SSH tests
   postgresql                                                     # real PostgreSQL for the catalog tests
+  pulseaudio pulseaudio-utils                                    # real PulseAudio (and pacat) for VNC audio tests
   chromium                                                       # headless browser tests
   nodejs npm                                                     # guacamole-lite, guacamole-common-js, playwright-core
   fonts-dejavu-core fonts-noto-cjk                               # terminal fallback glyphs (CJK test)

@@ -23,13 +23,13 @@ func cpuTime() time.Duration {
 // Flush across all goroutines, bytes per frame, and the PSNR of the final
 // frame of a separate 30-frame run as rebuilt by the reference client.
 func BenchmarkScenario(b *testing.B) {
-	for _, lossless := range []bool{false, true} {
+	variants := []struct {
+		suffix string
+		opts   Options
+	}{{"", Options{}}, {"/lossless", Options{Lossless: true}}, {"/webp", Options{WebP: true}}}
+	for _, v := range variants {
 		for _, s := range scenarios {
-			name := s.name
-			if lossless {
-				name += "/lossless"
-			}
-			opts := Options{Lossless: lossless}
+			name, opts := s.name+v.suffix, v.opts
 			b.Run(name, func(b *testing.B) {
 				e, _ := newScenarioEngine(s, opts)
 				buf := make([]byte, 0, 4<<20)

@@ -28,10 +28,30 @@ const (
 	parallelMinPixels = 64 << 10
 )
 
+// imageKind is the format a job is encoded in.
+type imageKind uint8
+
+const (
+	kindPNG imageKind = iota
+	kindJPEG
+	kindWebP // lossy, in place of JPEG when every user accepts it
+)
+
+// mimetype is the img instruction's mimetype for k.
+func (k imageKind) mimetype() string {
+	switch k {
+	case kindJPEG:
+		return "image/jpeg"
+	case kindWebP:
+		return "image/webp"
+	}
+	return "image/png"
+}
+
 // job is one image to encode.
 type job struct {
 	r       image.Rectangle
-	jpeg    bool
+	kind    imageKind
 	quality int
 	out     []byte
 }
@@ -49,13 +69,13 @@ func appendJob(jobs []job, j job) []job {
 }
 
 // appendSplit appends jobs covering r, cut into strips of at most
-// maxJobPixels. JPEG strips are multiples of 16 rows so that no MCU
-// straddles a cut.
+// maxJobPixels. Lossy strips are multiples of 16 rows so that no JPEG
+// MCU or WebP macroblock straddles a cut.
 func appendSplit(jobs []job, r image.Rectangle, j job) []job {
 	area := r.Dx() * r.Dy()
 	n := (area + maxJobPixels - 1) / maxJobPixels
 	h := (r.Dy() + n - 1) / n
-	if j.jpeg {
+	if j.kind != kindPNG {
 		h = (h + 15) &^ 15
 	}
 	for y := r.Min.Y; y < r.Max.Y; y += h {
@@ -69,6 +89,7 @@ func appendSplit(jobs []job, r image.Rectangle, j job) []job {
 type encoder struct {
 	png  *pngEncoder
 	jpeg jpegEncoder
+	webp webpEncoder
 }
 
 // encoderPool shares encoders among every engine of the process, per
@@ -157,11 +178,14 @@ func (enc *encoder) drain(img *image.RGBA, jobs []job, next *atomic.Int64) {
 }
 
 func (enc *encoder) encode(img *image.RGBA, j *job) {
-	if !j.jpeg {
+	switch j.kind {
+	case kindJPEG:
+		j.out = enc.jpeg.encode(j.out[:0], img, j.r, j.quality)
+	case kindWebP:
+		j.out = enc.webp.encode(j.out[:0], img, j.r, j.quality)
+	default:
 		j.out = enc.png.encode(j.out[:0], img, j.r, false)
-		return
 	}
-	j.out = enc.jpeg.encode(j.out[:0], img, j.r, j.quality)
 }
 
 // photoLike reports whether r looks like a photo rather than text or UI,

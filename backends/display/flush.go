@@ -61,21 +61,23 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		}
 		// Text with few colours passes the photo test when glyphs are
 		// dense, but an indexed PNG of it is small: keep it lossless.
-		jpeg := !e.opts.Lossless && !o.refresh && o.fps >= jpegMinFPS &&
+		kind := kindPNG
+		if !e.opts.Lossless && !o.refresh && o.fps >= jpegMinFPS &&
 			o.r.Dx()*o.r.Dy() > jpegMinArea && photoLike(e.fb, o.r) &&
-			!e.fewColors(o.r)
+			!e.fewColors(o.r) {
+			kind = kindJPEG
+			if e.opts.WebP {
+				kind = kindWebP
+			}
+		}
 		o.firstJob = len(e.jobs)
-		e.jobs = appendSplit(e.jobs, o.r, job{jpeg: jpeg, quality: quality})
+		e.jobs = appendSplit(e.jobs, o.r, job{kind: kind, quality: quality})
 	}
 	e.work.run(e.fb, e.jobs, e.opts.CompressLevel)
 	stream := e.opts.ImageStream
 	for i := range e.jobs {
 		j := &e.jobs[i]
-		mime := "image/png"
-		if j.jpeg {
-			mime = "image/jpeg"
-		}
-		dst = protocol.AppendImg(dst, stream, screenMode, 0, mime, j.r.Min.X, j.r.Min.Y)
+		dst = protocol.AppendImg(dst, stream, screenMode, 0, j.kind.mimetype(), j.r.Min.X, j.r.Min.Y)
 		dst = protocol.AppendBlob(dst, stream, j.out)
 		dst = protocol.AppendEnd(dst, stream)
 	}
@@ -83,17 +85,17 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		e.markShown(e.ops[i].r)
 	}
 	// Lossiness is tracked per tile: only a lossless op covering a whole
-	// tile cleans it, and a JPEG taints every tile it touches even if a
-	// lossless op covers it too, since ops may overlap and images are
+	// tile cleans it, and a lossy image taints every tile it touches even
+	// if a lossless op covers it too, since ops may overlap and images are
 	// drawn after fills.
 	for i := range e.ops {
 		o := &e.ops[i]
-		if o.kind == opFill || !e.jobs[o.firstJob].jpeg {
+		if o.kind == opFill || e.jobs[o.firstJob].kind == kindPNG {
 			e.cleanTiles(o.r)
 		}
 	}
 	for i := range e.jobs {
-		if e.jobs[i].jpeg {
+		if e.jobs[i].kind != kindPNG {
 			e.markTiles(e.jobs[i].r, e.lossy)
 		}
 	}
@@ -112,7 +114,8 @@ func (e *Engine) cleanTiles(r image.Rectangle) {
 	}
 }
 
-// quality is the JPEG quality for the given lag, as guacd computes it.
+// quality is the JPEG or WebP quality for the given lag, as guacd
+// computes it.
 func (e *Engine) quality(lag time.Duration) int {
 	if e.opts.JPEGQuality > 0 {
 		return min(e.opts.JPEGQuality, 100)

@@ -47,14 +47,17 @@ func (s *session) Input(u backends.User, ins protocol.Instruction) error {
 			return errArgs(ins)
 		}
 		s.resize(atoi(ins.Args[0]), atoi(ins.Args[1]))
-	case ins.Is("clipboard"), ins.Is("pipe"), ins.Is("argv"), ins.Is("file"), ins.Is("put"):
+	case ins.Is("clipboard"), ins.Is("pipe"), ins.Is("argv"):
 		return s.openStream(u, ins)
+	case ins.Is("file"), ins.Is("put"):
+		return s.xfer.Upload(u, ins)
 	case ins.Is("blob"), ins.Is("end"):
 		return s.streamData(u, ins)
 	case ins.Is("ack"):
-		return s.ack(u, ins)
+		_, err := s.xfer.Ack(u, ins)
+		return err
 	case ins.Is("get"):
-		return s.get(u, ins)
+		return s.xfer.Get(u, ins)
 	}
 	return nil
 }

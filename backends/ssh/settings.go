@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/goguacd/goguacd/backends"
+	"github.com/goguacd/goguacd/backends/sftp"
 	"github.com/goguacd/goguacd/backends/ssh/term"
 	"github.com/goguacd/goguacd/backends/wol"
 )
@@ -15,7 +16,7 @@ import (
 
 // settings are the parsed connection parameters.
 type settings struct {
-	client clientConfig
+	client sftp.DialConfig
 
 	fontName    string
 	fontSize    float64

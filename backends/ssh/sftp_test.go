@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goguacd/goguacd/backends/sftp"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -46,12 +47,12 @@ func TestSFTP(t *testing.T) {
 	}
 
 	listing := get("/", 5*time.Second)
-	if listing == nil || listing.kind != streamIndex {
+	if listing == nil || listing.kind != sftp.StreamIndex {
 		t.Fatalf("listing of / = %+v", listing)
 	}
 	var index map[string]string
 	must(t, json.Unmarshal(listing.data, &index))
-	want := map[string]string{"/a.txt": fileMimetype, "/sub": streamIndex, "/inlink": streamIndex, "/out": streamIndex, "/rel": fileMimetype}
+	want := map[string]string{"/a.txt": "application/octet-stream", "/sub": sftp.StreamIndex, "/inlink": sftp.StreamIndex, "/out": sftp.StreamIndex, "/rel": "application/octet-stream"}
 	for k, mt := range want {
 		if index[k] != mt {
 			t.Fatalf("index %v, want %s → %s", index, k, mt)
@@ -98,7 +99,7 @@ func TestSFTP(t *testing.T) {
 // Downloads keep several blobs in flight instead of one per round trip.
 func TestDownloadWindow(t *testing.T) {
 	root := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(root, "big.bin"), bytes.Repeat([]byte{7}, 100*blobSize), 0o644))
+	must(t, os.WriteFile(filepath.Join(root, "big.bin"), bytes.Repeat([]byte{7}, 100*sftp.BlobSize), 0o644))
 	ts := startServer(t, serverAuth{password: "secret"})
 	addr := startGoguacd(t)
 	v := connect(t, addr, map[string]string{"hostname": "127.0.0.1", "port": ts.port(), "username": "u", "password": "secret",
@@ -126,8 +127,8 @@ func TestDownloadWindow(t *testing.T) {
 			blobs++
 		}
 	}
-	if blobs != window {
-		t.Fatalf("%d blobs in flight without acks, want %d", blobs, window)
+	if blobs != sftp.Window {
+		t.Fatalf("%d blobs in flight without acks, want %d", blobs, sftp.Window)
 	}
 }
 

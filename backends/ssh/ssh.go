@@ -28,6 +28,7 @@ import (
 
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/display"
+	"github.com/goguacd/goguacd/backends/sftp"
 	"github.com/goguacd/goguacd/backends/ssh/render"
 	"github.com/goguacd/goguacd/backends/ssh/term"
 	"github.com/goguacd/goguacd/protocol"
@@ -90,10 +91,9 @@ type session struct {
 	rend     *render.Renderer
 	buf      []byte
 	blinkOff bool
-	copied   string            // last selection copied to users, for joiners
-	argv     map[string]string // live-changeable parameters' current values
-	users    map[backends.User]*userState
-	fsReady  bool // the SFTP filesystem is exposed
+	copied   string                 // last selection copied to users, for joiners
+	argv     map[string]string      // live-changeable parameters' current values
+	users    map[backends.User]bool // attached users
 
 	// Guarded by termMu.
 	termMu     sync.Mutex
@@ -113,7 +113,8 @@ type session struct {
 	pty        *gossh.Session
 
 	stdin *stdinWriter
-	fs    *sftpFS // nil until SFTP is up; set once under engMu
+	fs    *sftp.FS // nil until SFTP is up; set once under engMu and termMu
+	xfer  *sftp.Transfers
 
 	mu     sync.Mutex // guards client, closed and streams
 	client *gossh.Client
@@ -124,31 +125,6 @@ type session struct {
 	done chan struct{}
 	once sync.Once
 	wg   sync.WaitGroup
-}
-
-// userState is what the session keeps per attached user.
-type userState struct {
-	nextStream int               // user-level output streams are even
-	downloads  map[int]*download // by stream index
-	listings   map[int][]byte    // directory listings waiting for their first ack
-}
-
-// newStream returns a free even stream index for u. engMu must be held.
-func (us *userState) newStream() int {
-	for range 256 {
-		us.nextStream = (us.nextStream + 2) % 512
-		if us.nextStream == 0 {
-			continue
-		}
-		if _, busy := us.downloads[us.nextStream]; busy {
-			continue
-		}
-		if _, busy := us.listings[us.nextStream]; busy {
-			continue
-		}
-		return us.nextStream
-	}
-	return 2
 }
 
 // Open implements backends.Backend. It sets up the terminal at the owner's
@@ -183,7 +159,8 @@ func (b *Backend) Open(ctx context.Context, owner backends.User, d backends.Disp
 			"font-name":    set.fontName,
 			"font-size":    owner.Params().String("font-size", "12"),
 		},
-		users: map[backends.User]*userState{},
+		users: map[backends.User]bool{},
+		xfer:  sftp.NewTransfers(log),
 		dispW: w, dispH: h,
 		stdin: newStdinWriter(),
 		in:    map[streamKey]*inStream{},
@@ -214,7 +191,7 @@ func (b *Backend) Open(ctx context.Context, owner backends.User, d backends.Disp
 	s.wg.Add(2)
 	go s.flushLoop()
 	go s.connect()
-	log.Info("SSH session starting", "addr", set.client.addr, "size", [2]int{cols, rows})
+	log.Info("SSH session starting", "addr", set.client.Addr, "size", [2]int{cols, rows})
 	return s, nil
 }
 
@@ -229,7 +206,7 @@ func (s *session) osc(code int, text string) {
 	switch code {
 	case 482201: // set the upload directory
 		if s.fs != nil {
-			s.fs.setUploadDir(text)
+			s.fs.SetUploadDir(text)
 		}
 	case 482200, 482202, 482203, 482204:
 		// Download a file, open/close an output pipe, resize the history.
@@ -246,7 +223,7 @@ func (s *session) connect() {
 			s.log.Warn("Wake-on-LAN failed; connecting anyway", "err", err)
 		}
 	}
-	client, err := dial(s.ctx, s.set.client, s, s.log)
+	client, err := sftp.Dial(s.ctx, s.set.client, s, s.log)
 	if err != nil {
 		s.fail(err)
 		return
@@ -268,7 +245,7 @@ func (s *session) connect() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		keepAlive(s.ctx, client, s.set.client.aliveSeconds, s.log)
+		sftp.KeepAlive(s.ctx, client, s.set.client.AliveSeconds, s.log)
 	}()
 	if s.set.sftp.enable {
 		// On the side: the terminal must not wait for the SFTP handshake.
@@ -412,17 +389,13 @@ func (s *session) Join(u backends.User) error {
 	if s.copied != "" && !s.set.disableCopy {
 		state = appendClipboard(state, s.copied)
 	}
-	us := s.users[u]
-	if us == nil {
-		us = &userState{downloads: map[int]*download{}, listings: map[int][]byte{}}
-		s.users[u] = us
-	}
+	s.users[u] = true
 	// guacd sends the current live-changeable values to every user.
 	for _, name := range []string{"color-scheme", "font-name", "font-size"} {
-		state = appendArgv(state, us.newStream(), name, s.argv[name])
+		state = appendArgv(state, s.xfer.NewStream(u), name, s.argv[name])
 	}
 	if s.fs != nil && u.Owner() {
-		state = s.fs.appendExpose(state)
+		state = s.fs.AppendExpose(state)
 	}
 	state = protocol.AppendSync(state, 0, 1)
 	u.Write(state)
@@ -453,17 +426,12 @@ func appendClipboard(dst []byte, text string) []byte {
 // Leave implements backends.Session.
 func (s *session) Leave(u backends.User) {
 	s.engMu.Lock()
-	if us := s.users[u]; us != nil {
-		for _, dl := range us.downloads {
-			dl.close()
-		}
-		delete(s.users, u)
-	}
+	delete(s.users, u)
 	s.engMu.Unlock()
+	s.xfer.Leave(u)
 	s.mu.Lock()
-	for k, in := range s.in {
+	for k := range s.in {
 		if k.user == u {
-			in.abort()
 			delete(s.in, k)
 		}
 	}
@@ -491,21 +459,8 @@ func (s *session) Close() error {
 		}
 	})
 	s.wg.Wait()
-	s.engMu.Lock()
-	for _, us := range s.users {
-		for _, dl := range us.downloads {
-			dl.close()
-		}
-	}
-	s.engMu.Unlock()
-	s.mu.Lock()
-	for k, in := range s.in {
-		in.abort()
-		delete(s.in, k)
-	}
-	s.mu.Unlock()
-	if s.fs != nil {
-		s.fs.close()
+	if err := s.xfer.Close(); err != nil {
+		s.log.Debug("SFTP close", "err", err)
 	}
 	s.termMu.Lock()
 	defer s.termMu.Unlock()

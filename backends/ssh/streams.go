@@ -29,7 +29,6 @@ const (
 	kindClipboard streamKind = iota
 	kindStdin
 	kindArgv
-	kindUpload
 )
 
 // inStream is one inbound stream being received.
@@ -37,29 +36,16 @@ type inStream struct {
 	kind streamKind
 	name string // argv parameter name
 	data []byte // clipboard or argv value so far
-	up   *upload
-}
-
-// abort drops a stream that will not be completed.
-func (in *inStream) abort() {
-	if in.up != nil {
-		in.up.abort()
-	}
 }
 
 // openStream handles the instructions that open inbound streams:
-// clipboard, pipe (STDIN only), argv (the live parameters), and file and
-// put (SFTP uploads).
+// clipboard, pipe (STDIN only) and argv (the live parameters).
 func (s *session) openStream(u backends.User, ins protocol.Instruction) error {
-	idx := 0
-	if ins.Is("put") {
-		idx = 1
-	}
-	if len(ins.Args) < idx+2 {
+	if len(ins.Args) < 2 {
 		return errArgs(ins)
 	}
-	stream := atoi(ins.Args[idx])
-	mimetype := string(ins.Args[idx+1])
+	stream := atoi(ins.Args[0])
+	mimetype := string(ins.Args[1])
 	in := &inStream{}
 	var refuse string
 	var status protocol.Status
@@ -74,32 +60,13 @@ func (s *session) openStream(u backends.User, ins protocol.Instruction) error {
 		if len(ins.Args) < 3 || string(ins.Args[2]) != stdinPipe {
 			refuse, status = "No such input stream.", protocol.StatusResourceNotFound
 		}
-	case ins.Is("argv"):
+	default: // argv
 		in.kind = kindArgv
 		if len(ins.Args) >= 3 {
 			in.name = string(ins.Args[2])
 		}
 		if _, ok := s.argvValue(in.name); !ok {
 			refuse, status = "Not allowed.", protocol.StatusClientForbidden
-		}
-	default: // file or put
-		in.kind = kindUpload
-		name := ""
-		if len(ins.Args) > idx+2 {
-			name = string(ins.Args[idx+2])
-		}
-		fs := s.filesystem()
-		switch {
-		case fs == nil || s.set.sftp.disableUpload:
-			refuse, status = "File transfer unsupported.", protocol.StatusUnsupported
-		case ins.Is("put") && atoi(ins.Args[0]) != fsObject:
-			refuse, status = "Invalid object.", protocol.StatusClientBadRequest
-		default:
-			var err error
-			if in.up, err = fs.create(name, ins.Is("file")); err != nil {
-				s.log.Info("SFTP upload refused", "name", name, "err", err)
-				refuse, status = uploadRefusal(err)
-			}
 		}
 	}
 	if refuse != "" {
@@ -108,10 +75,7 @@ func (s *session) openStream(u backends.User, ins protocol.Instruction) error {
 	}
 	key := streamKey{u, stream}
 	s.mu.Lock()
-	if old := s.in[key]; old != nil {
-		old.abort() // guacd ends a stream reopened on the same index
-	}
-	s.in[key] = in
+	s.in[key] = in // replaces a stream reopened on the same index, as guacd
 	s.mu.Unlock()
 	msg := "OK"
 	if in.kind == kindArgv {
@@ -121,7 +85,8 @@ func (s *session) openStream(u backends.User, ins protocol.Instruction) error {
 	return nil
 }
 
-// streamData handles blob and end for inbound streams.
+// streamData handles blob and end for inbound streams, SFTP uploads
+// included.
 func (s *session) streamData(u backends.User, ins protocol.Instruction) error {
 	if len(ins.Args) < 1 {
 		return errArgs(ins)
@@ -135,6 +100,9 @@ func (s *session) streamData(u backends.User, ins protocol.Instruction) error {
 	}
 	s.mu.Unlock()
 	if in == nil {
+		if handled, err := s.xfer.Data(u, ins); handled || err != nil {
+			return err
+		}
 		if ins.Is("blob") {
 			u.Write(protocol.AppendAck(nil, stream, "Invalid stream index.", protocol.StatusClientBadRequest))
 		}
@@ -159,15 +127,6 @@ func (s *session) streamData(u backends.User, ins protocol.Instruction) error {
 		in.data = appendLimited(in.data, data, argvLimit)
 	case kindStdin:
 		s.stdin.write(data, true)
-	case kindUpload:
-		if err := in.up.write(data); err != nil {
-			s.mu.Lock()
-			delete(s.in, key)
-			s.mu.Unlock()
-			in.abort()
-			u.Write(protocol.AppendAck(nil, stream, "Write failed.", protocol.StatusServerError))
-			return nil
-		}
 	}
 	u.Write(protocol.AppendAck(nil, stream, "OK", protocol.StatusSuccess))
 	return nil
@@ -186,10 +145,6 @@ func (s *session) finish(in *inStream) {
 		s.termMu.Unlock()
 	case kindArgv:
 		s.applyArgv(in.name, string(in.data))
-	case kindUpload:
-		if err := in.up.close(); err != nil {
-			s.log.Info("SFTP upload failed", "err", err)
-		}
 	}
 }
 

@@ -16,12 +16,3 @@ var Args = []string{
 	"wol-send-packet", "wol-mac-addr", "wol-broadcast-addr", "wol-udp-port", "wol-wait-time",
 	"force-lossless", "compress-level", "quality-level",
 }
-
-// unimplemented are parameters accepted by name but not acted on yet; each
-// is logged when set so nothing is silently ignored.
-var unimplemented = map[string]string{
-	"enable-audio":         "PulseAudio",
-	"audio-servername":     "PulseAudio",
-	"enable-sftp":          "SFTP alongside VNC",
-	"disable-server-input": "UltraVNC SetServerInput",
-}

@@ -79,7 +79,10 @@ func TestTigerVNCThroughGoguacd(t *testing.T) {
 	x := rfbtest.StartXvnc(t, "-SecurityTypes", "VncAuth", "-PasswordFile", rfbtest.VNCPasswordFile(t, dir, "s3cret"))
 	addr := startGoguacd(t)
 	host, port, _ := net.SplitHostPort(x.Addr)
-	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "password": "s3cret", "force-lossless": "true"})
+	// disable-server-input must not send UltraVNC's SetServerInput to
+	// TigerVNC, which does not announce it and would drop the connection.
+	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "password": "s3cret", "force-lossless": "true",
+		"disable-server-input": "true"})
 	if !v.pump(30*time.Second, func() bool {
 		img := v.canvas.Image()
 		return img != nil && img.Rect.Dx() == 1024 && img.Rect.Dy() == 768

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/goguacd/goguacd/backends"
+	"github.com/goguacd/goguacd/backends/audio"
 	"github.com/goguacd/goguacd/backends/display"
 	"github.com/goguacd/goguacd/backends/vnc/rfb"
 	"github.com/goguacd/goguacd/protocol"
@@ -46,11 +47,6 @@ func (*Backend) Args() []string { return Args }
 func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Display) (backends.Session, error) {
 	p := owner.Params()
 	log := d.Logger().With("protocol", "vnc")
-	for name, what := range unimplemented {
-		if v := p[name]; v != "" && v != "false" {
-			log.Warn("parameter not implemented yet; ignored", "param", name, "feature", what)
-		}
-	}
 	ds, err := dialSettingsFrom(p)
 	if err != nil {
 		return nil, &protocol.StatusError{Status: protocol.StatusClientBadRequest, Message: "Invalid VNC parameters: " + err.Error() + ".", Err: err}
@@ -61,6 +57,8 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 		NoCursor:    p.String("cursor", "") == "remote",
 		ColorDepth:  p.Int("color-depth", 0),
 		SwapRedBlue: p.Bool("swap-red-blue", false),
+		// Sent only if the server announces it, as libvncclient does.
+		DisableServerInput: p.Bool("disable-server-input", false),
 	}
 	if enc := strings.Fields(p.String("encodings", "")); len(enc) > 0 {
 		cfg.Encodings = enc
@@ -85,13 +83,20 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 	if err != nil {
 		return nil, err
 	}
+	// SFTP comes after the VNC connection, as in guacd.
+	fl, err := openFiles(ctx, p, log)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
 	fb := client.Framebuffer()
 	// Lossy only where the owner's browser takes JPEG: unlike guacd, which
 	// assumes every client can show it.
 	info := owner.Info()
 	lossless := p.Bool("force-lossless", false) || (len(info.Image) > 0 && !info.Accepts("image/jpeg"))
-	eng := display.New(fb.Rect.Dx(), fb.Rect.Dy(), display.Options{
+	eng := display.NewFor(fb, display.Options{
 		Lossless:      lossless,
+		WebP:          info.Accepts("image/webp"),
 		CompressLevel: p.Int("compress-level", 0),
 		ImageStream:   1,
 	})
@@ -108,11 +113,13 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 		wake:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 		clip:         make(map[*clipIn]struct{}),
+		users:        make(map[backends.User]bool),
+		files:        fl,
 	}
-	eng.UseImage(fb)
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.flushLoop()
+	s.audio = startAudio(p, log)
 	log.Info("connected to VNC server", "addr", ds.addr, "reverse", ds.reverse, "name", client.Name(), "size", fmt.Sprintf("%dx%d", fb.Rect.Dx(), fb.Rect.Dy()))
 	return s, nil
 }
@@ -178,6 +185,13 @@ type session struct {
 	ownerSize image.Point
 	resized   bool // the owner's handshake size was sent
 	clip      map[*clipIn]struct{}
+	files     *files
+
+	// users are the joined users, each with whether it accepts
+	// image/webp: as in guacd, lossy areas go out as WebP only while all do.
+	users map[backends.User]bool
+
+	audio *audio.Streamer // nil unless enable-audio
 
 	wake chan struct{}
 	done chan struct{}
@@ -200,7 +214,6 @@ func (s *session) UnlockFramebuffer() { s.mu.Unlock() }
 
 // Resize implements rfb.Sink (called with mu held).
 func (s *session) Resize(w, h int) {
-	s.eng.Resize(w, h)
 	s.eng.UseImage(s.client.Framebuffer())
 }
 
@@ -347,31 +360,54 @@ func (s *session) Join(u backends.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flushLocked(s.d.Lag())
+	// Frames after the join reach u too: from now on only in formats
+	// it accepts.
+	s.users[u] = u.Info().Accepts("image/webp")
+	s.setWebPLocked()
 	state := s.eng.AppendState(nil)
 	if s.clipboard != "" && !s.disableCopy {
 		state = appendClipboard(state, s.clipboard)
 	}
+	state = s.files.appendExpose(state, u)
 	state = protocol.AppendSync(state, 0, 1)
 	u.Write(state)
 	u.Attach()
+	s.audio.Add(u)
 	return nil
 }
 
 // Leave implements backends.Session.
 func (s *session) Leave(u backends.User) {
+	s.files.transfers.Leave(u)
+	s.audio.Remove(u)
 	s.mu.Lock()
 	for c := range s.clip {
 		if c.user == u {
 			delete(s.clip, c)
 		}
 	}
+	delete(s.users, u)
+	s.setWebPLocked()
 	s.mu.Unlock()
+}
+
+// setWebPLocked lets the engine use WebP while every user accepts it.
+// mu must be held.
+func (s *session) setWebPLocked() {
+	all := len(s.users) > 0
+	for _, webp := range s.users {
+		all = all && webp
+	}
+	s.eng.SetWebP(all)
 }
 
 // Input implements backends.Session: key and mouse go to the server
 // unchanged, as guacd does; the owner's size resizes the desktop; clipboard
 // streams are collected and sent as cut text.
 func (s *session) Input(u backends.User, ins protocol.Instruction) error {
+	if handled, err := s.files.input(u, ins); handled || err != nil {
+		return err
+	}
 	switch {
 	case ins.Is("mouse"):
 		if len(ins.Args) < 3 {
@@ -466,8 +502,9 @@ func (s *session) clipboardData(u backends.User, ins protocol.Instruction) error
 // Close implements backends.Session.
 func (s *session) Close() error {
 	s.once.Do(func() { close(s.done) })
-	err := s.client.Close()
+	err := errors.Join(s.client.Close(), s.files.close())
 	s.wg.Wait()
+	s.audio.Close()
 	return err
 }
 

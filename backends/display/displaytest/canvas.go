@@ -1,5 +1,5 @@
 // Package displaytest is a reference Guacamole client display for tests:
-// it applies drawing instructions (img streams with PNG or JPEG, copy,
+// it applies drawing instructions (img streams with PNG, JPEG or WebP, copy,
 // rect+cfill, size, cursor, dispose) to in-memory layers, so tests can
 // compare what a browser would show with the server's framebuffer.
 package displaytest
@@ -14,8 +14,11 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"strconv"
+
+	"golang.org/x/image/webp"
 
 	"github.com/goguacd/goguacd/protocol"
 )
@@ -213,6 +216,8 @@ func (c *Canvas) drawImage(s *stream) error {
 	case "image/png":
 	case "image/jpeg":
 		decode, decodeConfig = jpeg.Decode, jpeg.DecodeConfig
+	case "image/webp":
+		decode, decodeConfig = decodeWebP, webp.DecodeConfig
 	default:
 		return fmt.Errorf("mimetype %q not supported", s.mime)
 	}
@@ -326,4 +331,42 @@ func DiffPixels(a, b *image.RGBA) int {
 		}
 	}
 	return n
+}
+
+// decodeWebP decodes a WebP image with the colours a browser shows.
+func decodeWebP(r io.Reader) (image.Image, error) {
+	m, err := webp.Decode(r)
+	if err != nil {
+		return nil, err
+	}
+	return WebPToRGBA(m)
+}
+
+// WebPToRGBA converts a picture decoded by golang.org/x/image/webp to
+// RGB as browsers do: lossy WebP is Y'CbCr in BT.601 studio swing
+// (libwebp's conversion), where image/color assumes JPEG's full swing.
+func WebPToRGBA(m image.Image) (*image.RGBA, error) {
+	yc, ok := m.(*image.YCbCr)
+	if !ok {
+		return nil, fmt.Errorf("displaytest: webp decoded to %T, want lossy *image.YCbCr", m)
+	}
+	b := yc.Rect
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			yy := 1.164 * (float64(yc.Y[yc.YOffset(x, y)]) - 16)
+			ci := yc.COffset(x, y)
+			cb, cr := float64(yc.Cb[ci])-128, float64(yc.Cr[ci])-128
+			o := out.PixOffset(x-b.Min.X, y-b.Min.Y)
+			out.Pix[o] = clampByte(yy + 1.596*cr)
+			out.Pix[o+1] = clampByte(yy - 0.813*cr - 0.391*cb)
+			out.Pix[o+2] = clampByte(yy + 2.018*cb)
+			out.Pix[o+3] = 0xff
+		}
+	}
+	return out, nil
+}
+
+func clampByte(v float64) uint8 {
+	return uint8(math.Round(min(max(v, 0), 255)))
 }

@@ -120,3 +120,44 @@ func FuzzApply(f *testing.F) {
 		_ = c.Apply(b)
 	})
 }
+
+// TestWebPToRGBA checks the BT.601 studio-swing conversion libwebp and
+// browsers use: Y' 16 is black and 235 white, not 0 and 255.
+func TestWebPToRGBA(t *testing.T) {
+	tests := []struct {
+		y, cb, cr uint8
+		want      [3]uint8
+	}{
+		{16, 128, 128, [3]uint8{0, 0, 0}},
+		{235, 128, 128, [3]uint8{255, 255, 255}},
+		{126, 128, 128, [3]uint8{128, 128, 128}},
+		{82, 90, 240, [3]uint8{255, 0, 0}},
+		{41, 240, 110, [3]uint8{0, 0, 255}},
+	}
+	for _, tt := range tests {
+		m := image.NewYCbCr(image.Rect(0, 0, 3, 3), image.YCbCrSubsampleRatio420)
+		for i := range m.Y {
+			m.Y[i] = tt.y
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = tt.cb, tt.cr
+		}
+		got, err := WebPToRGBA(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Rect != image.Rect(0, 0, 3, 3) {
+			t.Fatalf("rect %v", got.Rect)
+		}
+		for i := 0; i < len(got.Pix); i += 4 {
+			for c := range 3 {
+				if d := int(got.Pix[i+c]) - int(tt.want[c]); d < -2 || d > 2 {
+					t.Fatalf("Y'CbCr %d,%d,%d: got %v, want %v", tt.y, tt.cb, tt.cr, got.Pix[i:i+3], tt.want)
+				}
+			}
+		}
+	}
+	if _, err := WebPToRGBA(image.NewRGBA(image.Rect(0, 0, 1, 1))); err == nil {
+		t.Error("an RGBA picture (lossless WebP) was accepted")
+	}
+}

@@ -49,6 +49,8 @@ type Client struct {
 	screenID atomic.Uint64 // id<<32 | flags of the server's first screen
 	closed   atomic.Bool
 
+	serverInputSent atomic.Bool // SetServerInput(disable) went out
+
 	scratch []byte // reused per rectangle
 	zrle    inflater
 	tight   [4]inflater

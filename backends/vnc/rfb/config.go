@@ -75,6 +75,11 @@ type Config struct {
 	// pseudo-encodings. nil, or a negative level, keeps the server default;
 	// pointers because 0 is a valid level.
 	QualityLevel, CompressLevel *int
+	// DisableServerInput asks the server to ignore its local keyboard and
+	// mouse (UltraVNC SetServerInput, guacd's disable-server-input). It
+	// adds the SupportedMessages pseudo-encoding, and the request is sent
+	// only if the server's answer lists SetServerInput.
+	DisableServerInput bool
 }
 
 // encodingList resolves the configured encodings to wire numbers.
@@ -108,6 +113,9 @@ func (c *Config) encodingList() ([]int32, error) {
 			continue
 		}
 		out = append(out, e)
+	}
+	if c.DisableServerInput {
+		out = append(out, encSupportedMessages)
 	}
 	if q := c.QualityLevel; q != nil && *q >= 0 {
 		if *q > 9 {

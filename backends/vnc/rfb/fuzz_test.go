@@ -82,6 +82,7 @@ func FuzzServerMessages(f *testing.F) {
 	upd = binary.BigEndian.AppendUint32(upd, uint32(0xffffffff-307)) // ExtendedDesktopSize -308
 	upd = append(upd, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 30, 0, 30, 0, 0, 0, 0)
 	f.Add(append(msgs, upd...))
+	f.Add(supportedUpdate(bitmaps(0, 2, 3, 4, 5, 6, 9)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := decodeClient(fuzzW, fuzzH, 32, bytes.NewReader(data))
 		for i := 0; i < 64; i++ {
@@ -95,6 +96,27 @@ func FuzzServerMessages(f *testing.F) {
 			if fb.Pix[i] != 0xff {
 				t.Fatalf("pixel %d has alpha %d", i/4, fb.Pix[i])
 			}
+		}
+	})
+}
+
+// FuzzSupportedMessages checks the SupportedMessages body parser: only a
+// 64-byte body is accepted, and a type is accepted exactly when its bit in
+// the client-to-server half is set.
+func FuzzSupportedMessages(f *testing.F) {
+	f.Add(bitmaps(0, 2, 3, 4, 5, 6, 9), uint8(9))
+	f.Add(bitmaps(8, 10), uint8(9))
+	f.Add(make([]byte, 63), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, typ uint8) {
+		m, err := parseSupportedMessages(data)
+		if (err != nil) != (len(data) != supportedMessagesLen) {
+			t.Fatalf("len %d: err %v", len(data), err)
+		}
+		if err != nil {
+			return
+		}
+		if want := data[typ/8]&(1<<(typ%8)) != 0; m.accepts(typ) != want {
+			t.Fatalf("accepts(%d) = %v, want %v", typ, m.accepts(typ), want)
 		}
 	})
 }

@@ -173,6 +173,8 @@ func (c *Client) rect(sink Sink) error {
 		return errLastRect
 	case encCursor:
 		return c.cursor(image.Pt(x, y), w, hh, sink)
+	case encSupportedMessages:
+		return c.supportedMessagesRect(w)
 	}
 	if !r.In(c.fb.Rect) {
 		return protoErr("rectangle %v (encoding %d) outside framebuffer %v", r, enc, c.fb.Rect)

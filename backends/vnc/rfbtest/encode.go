@@ -25,6 +25,10 @@ const (
 	encDesktopSize  = -223
 	encLastRect     = -224
 	encExtendedSize = -308
+	// SupportedMessages and its answer's body length.
+	encSupportedMessages = -131071
+	supportedMessagesLen = 64
+	msgSetServerInput    = 9
 )
 
 // EncoderOptions tunes the Tight encoder.

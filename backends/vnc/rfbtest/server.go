@@ -58,6 +58,11 @@ type Options struct {
 	Encoder EncoderOptions
 	// AllowResize accepts client SetDesktopSize requests.
 	AllowResize bool
+	// SupportedMessages answers the SupportedMessages pseudo-encoding,
+	// once, in the first update after the client asks for it, announcing
+	// UltraVNC's SetServerInput. Without it the server, like TigerVNC,
+	// drops a client that sends SetServerInput anyway.
+	SupportedMessages bool
 
 	// Scenario, when set, plays a benchmark scenario (see Scenario).
 	Scenario Scenario
@@ -76,6 +81,7 @@ const (
 	PointerEvent
 	CutTextEvent
 	SetDesktopSizeEvent
+	SetServerInputEvent
 )
 
 // Event is one recorded client message.
@@ -87,6 +93,7 @@ type Event struct {
 	X, Y          int
 	Text          string
 	Width, Height int
+	Status        uint8 // SetServerInput: 1 disables the local input
 }
 
 // Rect is one rectangle of a queued update.
@@ -147,6 +154,7 @@ type conn struct {
 	queue     [][]item
 	enc       *Encoder
 	ready     bool // handshake done: updates and broadcasts may be sent
+	announced bool // SupportedMessages was sent
 	dead      bool
 }
 
@@ -598,6 +606,15 @@ func (c *conn) reader() {
 				s.resizeLocked(0, 0, 1, 1)
 			}
 			s.mu.Unlock()
+		case msgSetServerInput:
+			var b [3]byte
+			if _, err := io.ReadFull(c.br, b[:]); err != nil {
+				return
+			}
+			s.record(Event{Kind: SetServerInputEvent, Status: b[0]})
+			if !s.opts.SupportedMessages {
+				return
+			}
 		default:
 			return
 		}
@@ -673,6 +690,11 @@ func (c *conn) encodeLocked(dst []byte, items []item) []byte {
 	dst = append(dst, 0, 0, 0, 0)
 	n := 0
 	last := false
+	if s.opts.SupportedMessages && c.encs[encSupportedMessages] && !c.announced {
+		c.announced = true
+		dst = appendSupportedMessages(dst)
+		n++
+	}
 	for _, it := range items {
 		switch it.pseudo {
 		case 0:
@@ -751,4 +773,20 @@ func (c *conn) appendCursor(dst []byte, it item) []byte {
 func (s *Server) ServeConn(nc net.Conn) {
 	s.wg.Add(1)
 	go s.serve(nc)
+}
+
+// appendSupportedMessages appends the SupportedMessages pseudo-rectangle:
+// the standard client messages plus SetServerInput, and the standard
+// server messages.
+func appendSupportedMessages(dst []byte) []byte {
+	dst = appendRectHeader(dst, image.Rect(0, 0, supportedMessagesLen, 0), encSupportedMessages)
+	var bits [supportedMessagesLen]byte
+	set := func(half int, t uint8) { bits[half*32+int(t/8)] |= 1 << (t % 8) }
+	for _, t := range []uint8{0, 2, 3, 4, 5, 6, msgSetServerInput} {
+		set(0, t)
+	}
+	for _, t := range []uint8{0, 1, 2, 3} {
+		set(1, t)
+	}
+	return append(dst, bits[:]...)
 }

@@ -1,4 +1,4 @@
-package ssh
+package sftp
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 )
 
 // errEscape is returned for a path that would leave sftp-root-directory.
-var errEscape = errors.New("ssh: path leaves the SFTP root")
+var errEscape = errors.New("sftp: path leaves the SFTP root")
 
 // maxLinkHops bounds symlink resolution, as the kernel's ELOOP limit.
 const maxLinkHops = 40
@@ -58,7 +58,7 @@ func canonical(lfs linkFS, p string, allowMissing bool, hops *int) (string, erro
 			continue
 		}
 		if *hops++; *hops > maxLinkHops {
-			return "", errors.New("ssh: too many levels of symbolic links")
+			return "", errors.New("sftp: too many levels of symbolic links")
 		}
 		target, err := lfs.ReadLink(next)
 		if err != nil {
