@@ -2,6 +2,7 @@ package pgcatalog
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,11 @@ type Catalog struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cached
+
+	inst instance
+	// abandoned makes Close skip retire, as if the process had been killed;
+	// only tests set it.
+	abandoned bool
 
 	bgMu   sync.Mutex // guards closed and wg.Add against Close
 	closed bool
@@ -80,23 +86,36 @@ func New(cfg Config, log *slog.Logger) (*Catalog, error) {
 		log = slog.Default()
 	}
 	bg, stop := context.WithCancel(context.Background())
-	return &Catalog{
+	c := &Catalog{
 		cfg: cfg, pool: pool, log: log, now: time.Now,
 		retryBase: time.Second,
 		cache:     make(map[string]cached),
 		bg:        bg, stop: stop,
-	}, nil
+	}
+	c.inst.id = rand.Text()
+	if cfg.Heartbeat < 0 {
+		c.inst.state.Store(trackOff)
+	} else {
+		c.wg.Add(1)
+		go c.heartbeatLoop()
+	}
+	return c, nil
 }
 
-// Close stops background retries of history updates, waits for them, and
-// closes the pool. History rows whose close was still being retried stay
-// open; their IDs are logged.
+// Close stops the heartbeat and background retries of history updates,
+// waits for them, closes the history rows this instance still has open
+// (including those whose close was being retried) and unregisters it, then
+// closes the pool. Without crash cleanup (no privileges, or disabled) rows
+// whose close was still being retried stay open; their IDs are logged.
 func (c *Catalog) Close() {
 	c.bgMu.Lock()
 	c.closed = true
 	c.bgMu.Unlock()
 	c.stop()
 	c.wg.Wait()
+	if !c.abandoned {
+		c.retire()
+	}
 	c.pool.Close()
 }
 

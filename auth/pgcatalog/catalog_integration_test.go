@@ -640,14 +640,21 @@ func BenchmarkGet(b *testing.B) {
 
 func BenchmarkAcquireRelease(b *testing.B) {
 	dsn, first := benchFixture(b)
-	c, _ := newCatalog(b, dsn)
-	ctx, who, conn := context.Background(), auth.Identity{Username: "alice"}, catalog.Connection{ID: fmt.Sprint(first)}
-	b.ReportAllocs()
-	for b.Loop() {
-		release, err := c.Acquire(ctx, who, conn, "127.0.0.1:1")
-		if err != nil {
-			b.Fatal(err)
-		}
-		release()
+	for _, bc := range []struct {
+		name      string
+		heartbeat time.Duration
+	}{{"crash_cleanup", 0}, {"no_cleanup", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, _ := newCatalog(b, dsn, func(c *Config) { c.Heartbeat = bc.heartbeat })
+			ctx, who, conn := context.Background(), auth.Identity{Username: "alice"}, catalog.Connection{ID: fmt.Sprint(first)}
+			b.ReportAllocs()
+			for b.Loop() {
+				release, err := c.Acquire(ctx, who, conn, "127.0.0.1:1")
+				if err != nil {
+					b.Fatal(err)
+				}
+				release()
+			}
+		})
 	}
 }

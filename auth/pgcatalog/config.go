@@ -3,6 +3,7 @@ package pgcatalog
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -29,12 +30,30 @@ type Config struct {
 	// (default true). When false they are treated like JDBC's skeleton users:
 	// no permissions of their own, only those of their Identity.Groups.
 	RequireUser *bool `yaml:"require_user"`
+	// Instance names this process in the goguacd_instance table, for
+	// operators reading it (default "<hostname>/<pid>"). Give every replica a
+	// distinct, stable name (a StatefulSet pod name, an advertise address): a
+	// process that finds a silent instance of its own name treats it as its
+	// crashed predecessor and cleans it up after 1.5×Heartbeat instead of
+	// HeartbeatGrace.
+	Instance string `yaml:"instance"`
+	// Heartbeat is how often this process proves it is alive and looks for
+	// dead replicas' open history rows (default 10s). Negative disables crash
+	// cleanup: goguacd then neither creates nor writes its own tables.
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// HeartbeatGrace is how long an instance may stay silent before another
+	// one closes its open history rows (default 3×Heartbeat). It must exceed
+	// Heartbeat, and should exceed Heartbeat+QueryTimeout so a slow database
+	// does not make a live replica look dead.
+	HeartbeatGrace time.Duration `yaml:"heartbeat_grace"`
 }
 
 const (
 	defaultMaxConns     = 4
 	defaultQueryTimeout = 3 * time.Second
 	defaultCacheTTL     = time.Second
+	defaultHeartbeat    = 10 * time.Second
+	defaultGraceBeats   = 3
 )
 
 // withDefaults returns c with unset fields filled in, or an error for values
@@ -65,5 +84,31 @@ func (c Config) withDefaults() (Config, error) {
 		t := true
 		c.RequireUser = &t
 	}
+	if c.Instance == "" {
+		c.Instance = defaultInstance()
+	}
+	switch {
+	case c.Heartbeat < 0:
+		c.HeartbeatGrace = 0
+		return c, nil
+	case c.Heartbeat == 0:
+		c.Heartbeat = defaultHeartbeat
+	}
+	if c.HeartbeatGrace == 0 {
+		c.HeartbeatGrace = defaultGraceBeats * c.Heartbeat
+	}
+	if c.HeartbeatGrace <= c.Heartbeat {
+		return c, fmt.Errorf("pgcatalog: config: heartbeat_grace %v must exceed heartbeat %v", c.HeartbeatGrace, c.Heartbeat)
+	}
 	return c, nil
+}
+
+// defaultInstance names this process by host and pid, unique on one host and
+// stable across restarts in containers, where the pid is usually 1.
+func defaultInstance() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }

@@ -3,7 +3,9 @@ package pgcatalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,18 +18,32 @@ import (
 
 func TestConfigDefaults(t *testing.T) {
 	f := false
+	hostname, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := fmt.Sprintf("%s/%d", hostname, os.Getpid())
 	tests := []struct {
 		name    string
 		in      Config
 		want    Config
 		wantErr string
 	}{
-		{"defaults", Config{DSN: "x"}, Config{DSN: "x", MaxConns: 4, QueryTimeout: 3 * time.Second, CacheTTL: time.Second}, ""},
-		{"cache off", Config{DSN: "x", CacheTTL: -1, RequireUser: &f}, Config{DSN: "x", MaxConns: 4, QueryTimeout: 3 * time.Second, CacheTTL: 0, RequireUser: &f}, ""},
-		{"kept", Config{DSN: "x", MaxConns: 9, QueryTimeout: time.Second, CacheTTL: 2 * time.Second}, Config{DSN: "x", MaxConns: 9, QueryTimeout: time.Second, CacheTTL: 2 * time.Second}, ""},
+		{"defaults", Config{DSN: "x"}, Config{DSN: "x", MaxConns: 4, QueryTimeout: 3 * time.Second, CacheTTL: time.Second,
+			Instance: host, Heartbeat: 10 * time.Second, HeartbeatGrace: 30 * time.Second}, ""},
+		{"cache off", Config{DSN: "x", CacheTTL: -1, RequireUser: &f}, Config{DSN: "x", MaxConns: 4, QueryTimeout: 3 * time.Second, CacheTTL: 0, RequireUser: &f,
+			Instance: host, Heartbeat: 10 * time.Second, HeartbeatGrace: 30 * time.Second}, ""},
+		{"kept", Config{DSN: "x", MaxConns: 9, QueryTimeout: time.Second, CacheTTL: 2 * time.Second, Instance: "r1", Heartbeat: time.Second, HeartbeatGrace: 5 * time.Second},
+			Config{DSN: "x", MaxConns: 9, QueryTimeout: time.Second, CacheTTL: 2 * time.Second, Instance: "r1", Heartbeat: time.Second, HeartbeatGrace: 5 * time.Second}, ""},
+		{"grace follows heartbeat", Config{DSN: "x", Heartbeat: 200 * time.Millisecond},
+			Config{DSN: "x", MaxConns: 4, QueryTimeout: 3 * time.Second, CacheTTL: time.Second, Instance: host, Heartbeat: 200 * time.Millisecond, HeartbeatGrace: 600 * time.Millisecond}, ""},
+		{"cleanup off", Config{DSN: "x", Heartbeat: -1, HeartbeatGrace: time.Second},
+			Config{DSN: "x", MaxConns: 4, QueryTimeout: 3 * time.Second, CacheTTL: time.Second, Instance: host, Heartbeat: -1}, ""},
 		{"no dsn", Config{}, Config{}, "dsn is required"},
 		{"cache too long", Config{DSN: "x", CacheTTL: 3 * time.Second}, Config{}, "exceeds"},
 		{"negative", Config{DSN: "x", QueryTimeout: -1}, Config{}, "negative"},
+		{"grace too short", Config{DSN: "x", Heartbeat: time.Second, HeartbeatGrace: time.Second}, Config{}, "must exceed"},
+		{"grace negative", Config{DSN: "x", HeartbeatGrace: -time.Second}, Config{}, "must exceed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,12 +72,14 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestConfigYAML(t *testing.T) {
 	var c Config
-	src := "dsn: postgres://g@db/guacamole_db\nmax_conns: 8\nquery_timeout: 1500ms\ncache_ttl: 2s\nrequire_user: false\n"
+	src := "dsn: postgres://g@db/guacamole_db\nmax_conns: 8\nquery_timeout: 1500ms\ncache_ttl: 2s\nrequire_user: false\n" +
+		"instance: goguacd-0\nheartbeat: 5s\nheartbeat_grace: 20s\n"
 	if err := yaml.Unmarshal([]byte(src), &c); err != nil {
 		t.Fatal(err)
 	}
 	if c.DSN != "postgres://g@db/guacamole_db" || c.MaxConns != 8 || c.QueryTimeout != 1500*time.Millisecond ||
-		c.CacheTTL != 2*time.Second || c.RequireUser == nil || *c.RequireUser {
+		c.CacheTTL != 2*time.Second || c.RequireUser == nil || *c.RequireUser ||
+		c.Instance != "goguacd-0" || c.Heartbeat != 5*time.Second || c.HeartbeatGrace != 20*time.Second {
 		t.Errorf("decoded %+v", c)
 	}
 }

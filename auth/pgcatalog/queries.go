@@ -156,3 +156,129 @@ const sqlEnd = `
 UPDATE guacamole_connection_history
    SET end_date = GREATEST(start_date, $2)
  WHERE history_id = $1 AND end_date IS NULL`
+
+// Crash cleanup (instance.go). goguacd's own tables sit next to the stock
+// schema; the stock web app never reads them. A history row is tracked from
+// the transaction that opens it until the one that closes it, and the
+// instance row cascades to its tracked rows, so removing a dead instance
+// forgets everything it had open.
+
+// setupLockKey serializes table creation across replicas starting at once:
+// concurrent CREATE TABLE IF NOT EXISTS can fail on PostgreSQL's catalog
+// unique indexes. It is "goguacd" in ASCII.
+const setupLockKey int64 = 0x676f6775616364
+
+const sqlSetupLock = `SELECT pg_advisory_xact_lock($1)`
+
+const sqlTablesExist = `
+SELECT to_regclass('goguacd_instance') IS NOT NULL AND to_regclass('goguacd_open_history') IS NOT NULL`
+
+// sqlCreateTables are run in order when sqlTablesExist is false.
+var sqlCreateTables = []string{`
+CREATE TABLE IF NOT EXISTS goguacd_instance (
+    instance_id text        NOT NULL PRIMARY KEY,
+    name        text        NOT NULL,
+    started     timestamptz NOT NULL DEFAULT now(),
+    heartbeat   timestamptz NOT NULL DEFAULT now()
+)`, `
+CREATE TABLE IF NOT EXISTS goguacd_open_history (
+    history_id  integer NOT NULL PRIMARY KEY
+                REFERENCES guacamole_connection_history (history_id) ON DELETE CASCADE,
+    instance_id text    NOT NULL
+                REFERENCES goguacd_instance (instance_id) ON DELETE CASCADE
+)`,
+	`CREATE INDEX IF NOT EXISTS goguacd_open_history_instance ON goguacd_open_history (instance_id)`,
+}
+
+// sqlRegister adds instance $1 named $2 with a fresh heartbeat. It does
+// nothing if the row exists, so it also serves to re-register an instance
+// another replica presumed dead.
+const sqlRegister = `
+INSERT INTO goguacd_instance (instance_id, name) VALUES ($1, $2)
+ON CONFLICT (instance_id) DO NOTHING`
+
+// sqlHeartbeat stamps instance $1 with the database's clock, so replicas'
+// clock skew never matters, and counts other instances of its name that beat
+// since it started: live replicas sharing its name, a misconfiguration. No
+// row means another replica presumed it dead and removed it.
+const sqlHeartbeat = `
+UPDATE goguacd_instance me SET heartbeat = now()
+ WHERE me.instance_id = $1
+RETURNING (SELECT count(*) FROM goguacd_instance o
+            WHERE o.name = me.name AND o.instance_id <> me.instance_id AND o.heartbeat > me.started)`
+
+// Reaping and retiring lock the instance rows in one statement and change
+// them in a later one of the same transaction: under READ COMMITTED the later
+// statement's snapshot then holds every tracked row committed before the lock,
+// and the lock (conflicting with the foreign key check of sqlTrack) keeps new
+// ones out, so the cascade never removes a record of a row left open.
+
+// sqlLockDead locks the dead instances other than $1: those silent for more
+// than $2 µs, and those named $3 (a predecessor of this process) silent for
+// more than $4 µs. SKIP LOCKED makes replicas reaping at the same time split
+// the work instead of waiting on or repeating each other; a row a concurrent
+// reaper already deleted is not returned at all.
+const sqlLockDead = `
+SELECT instance_id, name, heartbeat
+  FROM goguacd_instance
+ WHERE instance_id <> $1
+   AND (heartbeat < now() - $2::bigint * interval '1 microsecond'
+        OR (name = $3 AND heartbeat < now() - $4::bigint * interval '1 microsecond'))
+   FOR UPDATE SKIP LOCKED`
+
+// sqlBury closes the open history rows of the locked dead instances $1,
+// each at its instance's last heartbeat $2 (the last moment its sessions
+// were known to run) but never before it started, and removes the instances;
+// their records go with them through ON DELETE CASCADE. It returns the
+// closed rows per instance.
+const sqlBury = `
+WITH dead AS (
+    SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS d(instance_id, heartbeat)
+), closed AS (
+    UPDATE guacamole_connection_history h
+       SET end_date = GREATEST(h.start_date, d.heartbeat)
+      FROM goguacd_open_history o
+      JOIN dead d ON d.instance_id = o.instance_id
+     WHERE h.history_id = o.history_id AND h.end_date IS NULL
+    RETURNING o.instance_id
+), gone AS (
+    DELETE FROM goguacd_instance WHERE instance_id = ANY($1::text[])
+)
+SELECT instance_id, count(*) FROM closed GROUP BY instance_id`
+
+// sqlTrack records that instance $2 (named $3) holds history row $1. The
+// instance row is re-created if another replica removed it, so a replica
+// wrongly presumed dead keeps working.
+const sqlTrack = `
+WITH me AS (
+    INSERT INTO goguacd_instance (instance_id, name) VALUES ($2, $3)
+    ON CONFLICT (instance_id) DO NOTHING
+)
+INSERT INTO goguacd_open_history (history_id, instance_id) VALUES ($1, $2)`
+
+// sqlEndTracked is sqlEnd for a tracked row, forgetting it in the same
+// statement.
+const sqlEndTracked = `
+WITH untrack AS (
+    DELETE FROM goguacd_open_history WHERE history_id = $1
+)
+UPDATE guacamole_connection_history
+   SET end_date = GREATEST(start_date, $2)
+ WHERE history_id = $1 AND end_date IS NULL`
+
+// sqlLockSelf locks instance $1 before sqlRetire.
+const sqlLockSelf = `SELECT 1 FROM goguacd_instance WHERE instance_id = $1 FOR UPDATE`
+
+// sqlRetire closes the rows instance $1 still has open at shutdown and
+// removes it.
+const sqlRetire = `
+WITH closed AS (
+    UPDATE guacamole_connection_history h
+       SET end_date = GREATEST(h.start_date, now())
+      FROM goguacd_open_history o
+     WHERE o.instance_id = $1 AND h.history_id = o.history_id AND h.end_date IS NULL
+    RETURNING h.history_id
+), gone AS (
+    DELETE FROM goguacd_instance WHERE instance_id = $1
+)
+SELECT count(*) FROM closed`

@@ -40,10 +40,14 @@ func (c *Catalog) Acquire(ctx context.Context, id auth.Identity, conn catalog.Co
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
 	defer cancel()
 
+	tracked, err := c.tracking(ctx)
+	if err != nil {
+		return nil, c.unavailable("acquire "+conn.ID, err)
+	}
 	user := truncate(id.Username, 128)
 	start := c.now()
 	var historyID int32
-	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		var parent int32 // balancing parent, or 0
 		if err := tx.QueryRow(ctx, sqlParent, dbID).Scan(&parent); err != nil {
 			return err
@@ -74,7 +78,15 @@ func (c *Catalog) Acquire(ctx context.Context, id auth.Identity, conn catalog.Co
 		if err := checkLimit(ctx, tx, sqlActiveConnection, dbID, user, maxAll, maxPerUser); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, sqlStart, user, truncate(remoteHost(remoteAddr), 256), dbID, name, start).Scan(&historyID)
+		if err := tx.QueryRow(ctx, sqlStart, user, truncate(remoteHost(remoteAddr), 256), dbID, name, start).Scan(&historyID); err != nil {
+			return err
+		}
+		if !tracked {
+			return nil
+		}
+		// In the same transaction, so no row is ever open untracked.
+		_, err := tx.Exec(ctx, sqlTrack, historyID, c.inst.id, c.cfg.Instance)
+		return err
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -86,7 +98,7 @@ func (c *Catalog) Acquire(ctx context.Context, id auth.Identity, conn catalog.Co
 		return nil, c.unavailable("acquire "+conn.ID, err)
 	}
 	var once sync.Once
-	return func() { once.Do(func() { c.release(historyID) }) }, nil
+	return func() { once.Do(func() { c.release(historyID, tracked) }) }, nil
 }
 
 // checkLimit counts open sessions with query (on owner, for user) against
@@ -109,10 +121,11 @@ func checkLimit(ctx context.Context, tx pgx.Tx, query string, owner int32, user 
 }
 
 // release closes history row historyID with the current time, retrying in
-// the background if the database does not answer.
-func (c *Catalog) release(historyID int32) {
+// the background if the database does not answer. tracked says whether
+// Acquire recorded it in goguacd_open_history.
+func (c *Catalog) release(historyID int32, tracked bool) {
 	end := c.now()
-	err := c.closeHistory(c.bg, historyID, end)
+	err := c.closeHistory(c.bg, historyID, tracked, end)
 	if err == nil {
 		return
 	}
@@ -120,28 +133,28 @@ func (c *Catalog) release(historyID int32) {
 	c.bgMu.Lock()
 	defer c.bgMu.Unlock()
 	if c.closed {
-		c.log.Warn("pgcatalog: catalog closed, history row left open", "history_id", historyID)
+		c.log.Warn("pgcatalog: catalog closed with a history row close pending; Close closes it if crash cleanup is on", "history_id", historyID)
 		return
 	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		c.retryRelease(historyID, end)
+		c.retryRelease(historyID, tracked, end)
 	}()
 }
 
-func (c *Catalog) retryRelease(historyID int32, end time.Time) {
+func (c *Catalog) retryRelease(historyID int32, tracked bool, end time.Time) {
 	delay := c.retryBase
 	for range releaseAttempts {
 		t := time.NewTimer(delay)
 		select {
 		case <-c.bg.Done():
 			t.Stop()
-			c.log.Warn("pgcatalog: catalog closed, history row left open", "history_id", historyID)
+			c.log.Warn("pgcatalog: catalog closed with a history row close pending; Close closes it if crash cleanup is on", "history_id", historyID)
 			return
 		case <-t.C:
 		}
-		err := c.closeHistory(c.bg, historyID, end)
+		err := c.closeHistory(c.bg, historyID, tracked, end)
 		if err == nil {
 			c.log.Info("pgcatalog: history row closed after retry", "history_id", historyID)
 			return
@@ -151,10 +164,14 @@ func (c *Catalog) retryRelease(historyID int32, end time.Time) {
 	c.log.Error("pgcatalog: giving up closing history row", "history_id", historyID, "attempts", releaseAttempts)
 }
 
-func (c *Catalog) closeHistory(ctx context.Context, historyID int32, end time.Time) error {
+func (c *Catalog) closeHistory(ctx context.Context, historyID int32, tracked bool, end time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
 	defer cancel()
-	_, err := c.pool.Exec(ctx, sqlEnd, historyID, end)
+	q := sqlEnd
+	if tracked {
+		q = sqlEndTracked
+	}
+	_, err := c.pool.Exec(ctx, q, historyID, end)
 	return err
 }
 
