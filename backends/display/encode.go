@@ -178,6 +178,9 @@ func (enc *encoder) drain(img *image.RGBA, jobs []job, next *atomic.Int64) {
 }
 
 func (enc *encoder) encode(img *image.RGBA, j *job) {
+	if j.out == nil {
+		j.out = GetBuffer()
+	}
 	switch j.kind {
 	case kindJPEG:
 		j.out = enc.jpeg.encode(j.out[:0], img, j.r, j.quality)

@@ -99,6 +99,7 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 			e.markTiles(e.jobs[i].r, e.lossy)
 		}
 	}
+	releaseJobs(e.jobs)
 	return dst
 }
 

@@ -3,6 +3,7 @@ package ssh
 import (
 	"time"
 
+	"github.com/goguacd/goguacd/backends/display"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -68,6 +69,9 @@ func (s *session) flushLocked() bool {
 		s.ts.flush()
 	}
 	s.termMu.Unlock()
+	if s.buf == nil {
+		s.buf = display.GetBuffer()
+	}
 	s.buf = s.buf[:0]
 	if s.eng.Dirty() {
 		s.buf = s.eng.Flush(s.buf, 0)
@@ -80,8 +84,10 @@ func (s *session) flushLocked() bool {
 	}
 	s.d.Write(s.buf)
 	s.d.EndFrame(1)
-	if cap(s.buf) > 4<<20 {
-		s.buf = nil // a one-off huge frame should not pin its buffer
+	// Users copied the frame; a big buffer serves the next session to
+	// flush rather than staying pinned to this one.
+	if display.PutBuffer(s.buf) {
+		s.buf = nil
 	}
 	return true
 }

@@ -341,6 +341,9 @@ func (s *session) flushLocked(lag time.Duration) bool {
 	if !s.eng.Dirty() {
 		return false
 	}
+	if s.buf == nil {
+		s.buf = display.GetBuffer()
+	}
 	s.buf = s.eng.Flush(s.buf[:0], lag)
 	sent := len(s.buf) > 0
 	if sent {
@@ -348,8 +351,10 @@ func (s *session) flushLocked(lag time.Duration) bool {
 		s.d.EndFrame(max(s.frames, 1))
 		s.frames = 0
 	}
-	if cap(s.buf) > 4<<20 {
-		s.buf = nil // a one-off huge frame should not pin its buffer
+	// Users copied the frame; a big buffer serves the next connection to
+	// flush rather than staying pinned to this one.
+	if display.PutBuffer(s.buf) {
+		s.buf = nil
 	}
 	return sent
 }
