@@ -158,6 +158,7 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 func run(args []string, stderr io.Writer) int {
+	tuneGC(os.Getenv)
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
