@@ -17,9 +17,14 @@ const keepBytes = 64 << 10
 // deterministic (sync.Pool would allocate on every Put and forget its
 // contents at each collection).
 var bigBuffers struct {
-	mu   sync.Mutex
-	free [][]byte
+	mu    sync.Mutex
+	free  [][]byte
+	bytes int // total capacity of free
 }
+
+// maxFreeBytes bounds the free list's memory: a burst of huge frames (a
+// first full-screen PNG) must not leave megabytes parked for good.
+const maxFreeBytes = 8 << 20
 
 // GetBuffer returns an empty buffer for frame output, with a large
 // capacity when one is free; give it back with PutBuffer once written.
@@ -33,6 +38,7 @@ func GetBuffer() []byte {
 	b := bigBuffers.free[n-1]
 	bigBuffers.free[n-1] = nil
 	bigBuffers.free = bigBuffers.free[:n-1]
+	bigBuffers.bytes -= cap(b)
 	return b[:0]
 }
 
@@ -45,10 +51,11 @@ func PutBuffer(b []byte) bool {
 	bigBuffers.mu.Lock()
 	defer bigBuffers.mu.Unlock()
 	// Enough for every worker's strip and every flushing connection's frame.
-	if len(bigBuffers.free) >= 4*runtime.GOMAXPROCS(0) {
+	if len(bigBuffers.free) >= 4*runtime.GOMAXPROCS(0) || bigBuffers.bytes+cap(b) > maxFreeBytes {
 		return false
 	}
 	bigBuffers.free = append(bigBuffers.free, b[:0])
+	bigBuffers.bytes += cap(b)
 	return true
 }
 

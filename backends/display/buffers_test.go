@@ -31,6 +31,9 @@ func TestBufferPool(t *testing.T) {
 	}
 	for GetBuffer() != nil {
 	}
+	if PutBuffer(make([]byte, 0, maxFreeBytes+1)) {
+		t.Fatal("a buffer bigger than the free list's byte bound was taken")
+	}
 }
 
 // TestFlushReleasesBigOutputs checks that an engine keeps no big image
