@@ -2,7 +2,6 @@ package vnc_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"path/filepath"
 	"testing"
@@ -31,32 +30,12 @@ type audioViewer struct {
 // listing audioTypes as the user's audio mimetypes.
 func handshake(t *testing.T, addr, join string, params map[string]string, audioTypes ...string) *audioViewer {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	v := &audioViewer{t: t, nc: nc, r: protocol.NewReader(nc), audio: map[string]string{}}
 	sel := "vnc"
 	if join != "" {
 		sel = join
 	}
-	nc.Write(protocol.AppendInstruction(nil, "select", sel))
-	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	in, err := v.r.ReadInstruction()
-	if err != nil || !in.Is("args") {
-		t.Fatalf("want args: %v", err)
-	}
-	vals := []string{"VERSION_1_5_0"}
-	for _, n := range in.Args[1:] {
-		vals = append(vals, params[string(n)])
-	}
-	msg := protocol.AppendInstruction(nil, "size", "640", "480", "96")
-	msg = protocol.AppendInstruction(msg, "audio", audioTypes...)
-	msg = protocol.AppendInstruction(msg, "image", "image/png")
-	msg = protocol.AppendInstruction(msg, "connect", vals...)
-	nc.Write(msg)
-	return v
+	nc, r := handshakeVNC(t, addr, sel, "640", "480", params, append([]string{"audio"}, audioTypes...), []string{"image", "image/png"})
+	return &audioViewer{t: t, nc: nc, r: r, audio: map[string]string{}}
 }
 
 // pump reads until cond holds, d passes (false) or the connection fails.
@@ -67,14 +46,9 @@ func (v *audioViewer) pump(d time.Duration, cond func() bool) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		v.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		in, err := v.r.ReadInstruction()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			v.t.Fatalf("read: %v", err)
+		in, ok := readWithin(v.t, v.nc, v.r, 200*time.Millisecond)
+		if !ok {
+			continue
 		}
 		switch {
 		case in.Is("ready"):

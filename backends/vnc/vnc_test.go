@@ -46,26 +46,54 @@ func connectVNC(t *testing.T, addr string, params map[string]string) *viewer {
 
 func connectVNCImages(t *testing.T, addr string, params map[string]string, images ...string) *viewer {
 	t.Helper()
+	nc, r := handshakeVNC(t, addr, "vnc", "1024", "768", params, append([]string{"image"}, images...))
+	return &viewer{t: t, nc: nc, r: r, clip: map[string]string{}}
+}
+
+// handshakeVNC opens (sel "vnc") or joins (sel a connection id) a VNC
+// connection at the given screen size. Each of lists is a handshake
+// instruction sent before connect, opcode first (e.g. "image", "image/png").
+func handshakeVNC(t *testing.T, addr, sel, w, h string, params map[string]string, lists ...[]string) (net.Conn, *protocol.Reader) {
+	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	v := &viewer{t: t, nc: nc, r: protocol.NewReader(nc), clip: map[string]string{}}
-	nc.Write(protocol.AppendInstruction(nil, "select", "vnc"))
-	in := v.next(5 * time.Second)
-	if !in.Is("args") {
-		t.Fatalf("want args, got %q", in.Opcode)
+	r := protocol.NewReader(nc)
+	nc.Write(protocol.AppendInstruction(nil, "select", sel))
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	in, err := r.ReadInstruction()
+	if err != nil || !in.Is("args") {
+		t.Fatalf("want args, got %q: %v", in.Opcode, err)
 	}
 	vals := []string{"VERSION_1_5_0"}
 	for _, n := range in.Args[1:] {
 		vals = append(vals, params[string(n)])
 	}
-	msg := protocol.AppendInstruction(nil, "size", "1024", "768", "96")
-	msg = protocol.AppendInstruction(msg, "image", images...)
+	msg := protocol.AppendInstruction(nil, "size", w, h, "96")
+	for _, l := range lists {
+		msg = protocol.AppendInstruction(msg, l[0], l[1:]...)
+	}
 	msg = protocol.AppendInstruction(msg, "connect", vals...)
 	nc.Write(msg)
-	return v
+	return nc, r
+}
+
+// readWithin reads one instruction, reporting false if none arrives
+// within d; any other read error fails the test.
+func readWithin(t *testing.T, nc net.Conn, r *protocol.Reader, d time.Duration) (protocol.Instruction, bool) {
+	t.Helper()
+	nc.SetReadDeadline(time.Now().Add(d))
+	in, err := r.ReadInstruction()
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return in, false
+		}
+		t.Fatalf("read: %v", err)
+	}
+	return in, true
 }
 
 func (v *viewer) next(d time.Duration) protocol.Instruction {
@@ -86,14 +114,9 @@ func (v *viewer) pump(d time.Duration, cond func() bool) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		v.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		in, err := v.r.ReadInstruction()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			v.t.Fatalf("read: %v (seen %v, errors %v)", err, v.got, v.errs)
+		in, ok := readWithin(v.t, v.nc, v.r, 200*time.Millisecond)
+		if !ok {
+			continue
 		}
 		op := string(in.Opcode)
 		v.got = append(v.got, op)

@@ -1,7 +1,6 @@
 package vnc_test
 
 import (
-	"errors"
 	"net"
 	"testing"
 	"time"
@@ -26,27 +25,8 @@ type mimeViewer struct {
 // connection, listing images as the user's image mimetypes.
 func dialImages(t *testing.T, addr, sel string, params map[string]string, images ...string) *mimeViewer {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	v := &mimeViewer{t: t, nc: nc, r: protocol.NewReader(nc), mimes: map[string]int{}}
-	nc.Write(protocol.AppendInstruction(nil, "select", sel))
-	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	in, err := v.r.ReadInstruction()
-	if err != nil || !in.Is("args") {
-		t.Fatalf("want args: %v", err)
-	}
-	vals := []string{"VERSION_1_5_0"}
-	for _, n := range in.Args[1:] {
-		vals = append(vals, params[string(n)])
-	}
-	msg := protocol.AppendInstruction(nil, "size", "200", "120", "96")
-	msg = protocol.AppendInstruction(msg, "image", images...)
-	msg = protocol.AppendInstruction(msg, "connect", vals...)
-	nc.Write(msg)
-	return v
+	nc, r := handshakeVNC(t, addr, sel, "200", "120", params, append([]string{"image"}, images...))
+	return &mimeViewer{t: t, nc: nc, r: r, mimes: map[string]int{}}
 }
 
 // pump applies the instructions of every viewer in turn until cond holds
@@ -69,14 +49,9 @@ func pump(d time.Duration, cond func() bool, vs ...*mimeViewer) bool {
 func (v *mimeViewer) step(d time.Duration) {
 	v.t.Helper()
 	for {
-		v.nc.SetReadDeadline(time.Now().Add(d))
-		in, err := v.r.ReadInstruction()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return
-			}
-			v.t.Fatalf("read: %v", err)
+		in, ok := readWithin(v.t, v.nc, v.r, d)
+		if !ok {
+			return
 		}
 		switch {
 		case in.Is("ready"):
