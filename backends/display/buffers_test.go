@@ -61,3 +61,33 @@ func TestFlushReleasesBigOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderSlots checks the process-wide bound on encoders in use: extra
+// workers are refused once every slot is taken, and a blocked getEncoder
+// proceeds when one is given back.
+func TestEncoderSlots(t *testing.T) {
+	n := cap(encoderPool.slots)
+	if n != runtime.GOMAXPROCS(0) {
+		t.Fatalf("%d slots, want GOMAXPROCS %d", n, runtime.GOMAXPROCS(0))
+	}
+	var held []*encoder
+	for range n {
+		held = append(held, getEncoder(1))
+	}
+	if enc := tryGetEncoder(1); enc != nil {
+		t.Fatal("an encoder beyond the bound was handed out")
+	}
+	got := make(chan *encoder)
+	go func() { got <- getEncoder(1) }()
+	putEncoder(held[0])
+	putEncoder(<-got)
+	for _, enc := range held[1:] {
+		putEncoder(enc)
+	}
+	encoderPool.mu.Lock()
+	free := len(encoderPool.free[1])
+	encoderPool.mu.Unlock()
+	if free > n {
+		t.Fatalf("free list keeps %d encoders, bound %d", free, n)
+	}
+}

@@ -93,18 +93,41 @@ type encoder struct {
 }
 
 // encoderPool shares encoders among every engine of the process, per
-// deflate level: an encoder's deflate state is over a megabyte, and an idle
-// connection should hold none. Unlike sync.Pool it keeps a bounded number
-// (enough for every core twice) deterministically, so steady-state frames
-// allocate nothing.
+// deflate level: an encoder's state is megabytes (deflate window and hash
+// table, JPEG coefficients), and an idle connection should hold none. At
+// most GOMAXPROCS encoders exist in use at once, which makes it the
+// bounded worker pool of the whole process: connections flushing together
+// take turns for the cores instead of each growing its own encoders, and
+// the free list keeps as many, so steady-state frames allocate nothing.
 var encoderPool struct {
-	mu   sync.Mutex
-	free [zlib.BestCompression + 1][]*encoder
+	mu    sync.Mutex
+	free  [zlib.BestCompression + 1][]*encoder
+	slots chan struct{} // one token per encoder in use
 }
 
+func init() { encoderPool.slots = make(chan struct{}, runtime.GOMAXPROCS(0)) }
+
 // getEncoder returns an encoder for PNG deflate level (normalised as
-// newPNGEncoder does); give it back with putEncoder.
+// newPNGEncoder does), waiting while every slot is in use; give it back
+// with putEncoder.
 func getEncoder(level int) *encoder {
+	encoderPool.slots <- struct{}{}
+	return takeEncoder(level)
+}
+
+// tryGetEncoder is getEncoder without waiting: nil when every slot is in
+// use. Extra workers of one flush use it, so that flushes holding one
+// encoder never wait for each other's.
+func tryGetEncoder(level int) *encoder {
+	select {
+	case encoderPool.slots <- struct{}{}:
+		return takeEncoder(level)
+	default:
+		return nil
+	}
+}
+
+func takeEncoder(level int) *encoder {
 	if level < zlib.BestSpeed || level > zlib.BestCompression {
 		level = zlib.BestSpeed
 	}
@@ -112,6 +135,7 @@ func getEncoder(level int) *encoder {
 	free := encoderPool.free[level]
 	if n := len(free); n > 0 {
 		enc := free[n-1]
+		free[n-1] = nil
 		encoderPool.free[level] = free[:n-1]
 		encoderPool.mu.Unlock()
 		return enc
@@ -122,14 +146,16 @@ func getEncoder(level int) *encoder {
 
 func putEncoder(enc *encoder) {
 	encoderPool.mu.Lock()
-	defer encoderPool.mu.Unlock()
-	if free := encoderPool.free[enc.png.level]; len(free) < 2*runtime.GOMAXPROCS(0) {
+	if free := encoderPool.free[enc.png.level]; len(free) < cap(encoderPool.slots) {
 		encoderPool.free[enc.png.level] = append(free, enc)
 	}
+	encoderPool.mu.Unlock()
+	<-encoderPool.slots
 }
 
-// workers encodes jobs on up to GOMAXPROCS goroutines. Goroutines and
-// encoders are held only for one run, so an Engine needs no Close.
+// workers encodes jobs on up to GOMAXPROCS goroutines, as many as there
+// are free encoders. Goroutines and encoders are held only for one run, so
+// an Engine needs no Close.
 type workers struct {
 	encs []*encoder
 	wg   sync.WaitGroup
@@ -150,9 +176,13 @@ func (w *workers) run(img *image.RGBA, jobs []job, level int) {
 		putEncoder(enc)
 		return
 	}
-	w.encs = w.encs[:0]
-	for range n {
-		w.encs = append(w.encs, getEncoder(level))
+	w.encs = append(w.encs[:0], getEncoder(level))
+	for range n - 1 {
+		enc := tryGetEncoder(level)
+		if enc == nil {
+			break // the other cores are busy with other connections
+		}
+		w.encs = append(w.encs, enc)
 	}
 	var next atomic.Int64
 	for _, enc := range w.encs[1:] {
