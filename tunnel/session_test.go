@@ -252,6 +252,42 @@ func TestSlowUserDoesNotStallOthers(t *testing.T) {
 	}
 }
 
+// A frame bigger than the user queue's limit still reaches a user whose
+// queue is empty: the limit bounds the backlog, not one write. Otherwise a
+// big screen's lossless frame (or the resync state) would overflow every
+// time and the user would never see it.
+func TestFrameBiggerThanQueueLimit(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.UserQueueLimit = 1 << 10 })
+	owner := dial(t, ts.addr)
+	owner.connectTest("VERSION_1_5_0", map[string]string{})
+	waitFor(t, func() bool { return len(ts.be.Sessions()) == 1 }, "session")
+	// Once the first frame has arrived the owner's queue is empty.
+	owner.expect("sync")
+	big := strings.Repeat("x", 8000)
+	frame := protocol.AppendInstruction(nil, "name", big)
+	frame = protocol.AppendInstruction(frame, "name", big+"y")
+	d := ts.be.Sessions()[0].Display()
+	d.Write(frame)
+	d.EndFrame(1)
+	got := 0
+	for got < 2 {
+		in, err := owner.read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d of 2 big instructions: %v", got, err)
+		}
+		if in.op == "name" {
+			if want := big + []string{"", "y"}[got]; in.args[0] != want {
+				t.Fatalf("name %d: %d bytes, want %d", got, len(in.args[0]), len(want))
+			}
+			got++
+		}
+	}
+	var m dto.Metric
+	if err := ts.metrics.coalesced.Write(&m); err != nil || m.GetCounter().GetValue() != 0 {
+		t.Fatalf("the frame was coalesced away (%v)", err)
+	}
+}
+
 func TestRecordingRoundTrip(t *testing.T) {
 	ts := newTestServer(t, nil)
 	dir := t.TempDir()

@@ -61,15 +61,19 @@ func (u *user) Attach() {
 func (u *user) broadcast(p []byte) { u.enqueue(p, true) }
 
 // enqueue appends p to the queue. Broadcast bytes are skipped while the user
-// is detached. On overflow the queue is dropped and the user detached until
-// it is resynchronised.
+// is detached. On overflow (more than the limit queued behind what the
+// writer already took) the queue is dropped and the user detached until it
+// is resynchronised.
 func (u *user) enqueue(p []byte, broadcast bool) {
 	u.mu.Lock()
 	if u.closed || (broadcast && !u.attached) {
 		u.mu.Unlock()
 		return
 	}
-	if len(u.queue)+len(p) > u.limit {
+	// The limit bounds the backlog, not one write: a frame bigger than
+	// the limit (a big screen's lossless image, the resync state) must
+	// still reach a user that has caught up, or it would overflow forever.
+	if len(u.queue) > 0 && len(u.queue)+len(p) > u.limit {
 		u.queue = u.queue[:0]
 		u.attached = false
 		u.resync = true
