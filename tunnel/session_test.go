@@ -261,8 +261,10 @@ func TestFrameBiggerThanQueueLimit(t *testing.T) {
 	owner := dial(t, ts.addr)
 	owner.connectTest("VERSION_1_5_0", map[string]string{})
 	waitFor(t, func() bool { return len(ts.be.Sessions()) == 1 }, "session")
-	// Once the first frame has arrived the owner's queue is empty.
+	// Write only once the owner is attached (its first frame came) and has
+	// caught up (its queue is empty).
 	owner.expect("sync")
+	waitFor(t, func() bool { return queuedBytes(ts.Server) == 0 }, "the owner catching up")
 	big := strings.Repeat("x", 8000)
 	frame := protocol.AppendInstruction(nil, "name", big)
 	frame = protocol.AppendInstruction(frame, "name", big+"y")
@@ -286,6 +288,23 @@ func TestFrameBiggerThanQueueLimit(t *testing.T) {
 	if err := ts.metrics.coalesced.Write(&m); err != nil || m.GetCounter().GetValue() != 0 {
 		t.Fatalf("the frame was coalesced away (%v)", err)
 	}
+}
+
+// queuedBytes is what the users of srv's connections have queued.
+func queuedBytes(srv *Server) int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	n := 0
+	for _, c := range srv.conns {
+		c.mu.Lock()
+		for u := range c.users {
+			u.mu.Lock()
+			n += len(u.queue)
+			u.mu.Unlock()
+		}
+		c.mu.Unlock()
+	}
+	return n
 }
 
 func TestRecordingRoundTrip(t *testing.T) {

@@ -26,6 +26,7 @@ type user struct {
 
 	mu       sync.Mutex
 	queue    []byte
+	head     int // length of the first write in queue, which the limit does not count
 	spare    []byte
 	attached bool
 	resync   bool // queue overflowed: needs Join again once drained
@@ -61,24 +62,27 @@ func (u *user) Attach() {
 func (u *user) broadcast(p []byte) { u.enqueue(p, true) }
 
 // enqueue appends p to the queue. Broadcast bytes are skipped while the user
-// is detached. On overflow (more than the limit queued behind what the
-// writer already took) the queue is dropped and the user detached until it
-// is resynchronised.
+// is detached. On overflow the queue is dropped and the user detached until
+// it is resynchronised. The limit bounds what waits behind the first write
+// in the queue, not that write: a frame bigger than the limit (a big
+// screen's lossless image, the resync state itself) must still reach a
+// user that keeps up, or it would overflow forever.
 func (u *user) enqueue(p []byte, broadcast bool) {
 	u.mu.Lock()
 	if u.closed || (broadcast && !u.attached) {
 		u.mu.Unlock()
 		return
 	}
-	// The limit bounds the backlog, not one write: a frame bigger than
-	// the limit (a big screen's lossless image, the resync state) must
-	// still reach a user that has caught up, or it would overflow forever.
-	if len(u.queue) > 0 && len(u.queue)+len(p) > u.limit {
-		u.queue = u.queue[:0]
+	switch {
+	case len(u.queue) == 0:
+		u.queue = append(u.queue, p...)
+		u.head = len(p)
+	case len(u.queue)-u.head+len(p) > u.limit:
+		u.queue, u.head = u.queue[:0], 0
 		u.attached = false
 		u.resync = true
 		u.c.srv.metrics.coalesced.Inc()
-	} else {
+	default:
 		u.queue = append(u.queue, p...)
 	}
 	u.mu.Unlock()
@@ -112,7 +116,7 @@ func (u *user) writeLoop(keepAlive time.Duration) {
 		for {
 			u.mu.Lock()
 			out := u.queue
-			u.queue, u.spare = u.spare[:0], nil
+			u.queue, u.spare, u.head = u.spare[:0], nil, 0
 			rejoin := false
 			if len(out) == 0 {
 				if u.closed {
