@@ -55,6 +55,11 @@ type Engine struct {
 	damaged        []bool  // per tile: pixels may differ from what clients show
 	lossy          []bool  // per tile: clients show a JPEG approximation
 	lastDirty      []int64 // per tile: UnixNano of the last flush that changed it
+	// updates counts, per tile, the source updates that damaged it since
+	// it was last planned; seen is the last of them (see EndUpdate).
+	updates []uint16
+	seen    []uint32
+	gen     uint32
 	anyDamage      bool
 
 	// moves are the pending copies and resizes, in the order they
@@ -126,7 +131,23 @@ func (e *Engine) Damage(r image.Rectangle) {
 	}
 	e.markTiles(r, e.damaged)
 	e.anyDamage = true
+	for ty := r.Min.Y / TileSize; ty <= (r.Max.Y-1)/TileSize; ty++ {
+		for tx := r.Min.X / TileSize; tx <= (r.Max.X-1)/TileSize; tx++ {
+			if i := ty*e.tilesX + tx; e.seen[i] != e.gen {
+				e.seen[i] = e.gen
+				e.updates[i] = min(e.updates[i]+1, 1<<16-1)
+			}
+		}
+	}
 }
+
+// EndUpdate ends one source update (a VNC FramebufferUpdate), for
+// producers that have them. A tile damaged by several updates between two
+// flushes is changing that often even when flushes are slow (a lagging
+// user, a loaded server): it keeps qualifying for JPEG rather than
+// falling back to PNG, which would cost more and slow flushes further.
+// Without EndUpdate each flush counts as one update, as in guacd.
+func (e *Engine) EndUpdate() { e.gen++ }
 
 // markTiles sets the flag of every tile touching r, which must lie within
 // the screen.
@@ -260,6 +281,7 @@ func (e *Engine) setImage(fb *image.RGBA, keep bool) {
 	tx, ty := (w+TileSize-1)/TileSize, (h+TileSize-1)/TileSize
 	lossy := make([]bool, tx*ty)
 	lastDirty := make([]int64, tx*ty)
+	e.updates, e.seen = make([]uint16, tx*ty), make([]uint32, tx*ty)
 	shown := e.resizeShown(w, h, tx, keep)
 	if keep {
 		r := fb.Rect.Intersect(e.fb.Rect)

@@ -44,6 +44,8 @@ func (e *Engine) plan(now int64) {
 			var o op
 			switch {
 			case e.damaged[i]:
+				updates := max(e.updates[i], 1)
+				e.updates[i] = 0
 				o.r = e.dirtyRows(i)
 				if o.r.Empty() {
 					if !e.lossy[i] || now-e.lastDirty[i] < int64(RefreshDelay) {
@@ -52,7 +54,7 @@ func (e *Engine) plan(now int64) {
 					o.r, o.refresh = e.tileRect(i), true
 				} else {
 					if last := e.lastDirty[i]; last != 0 && now > last {
-						o.fps = float64(1e9) / float64(now-last)
+						o.fps = float64(updates) * 1e9 / float64(now-last)
 					}
 					e.lastDirty[i] = now
 				}

@@ -231,6 +231,7 @@ func (s *session) Cursor(hot image.Point, img *image.RGBA) { s.eng.SetCursor(hot
 func (s *session) EndOfUpdate() {
 	s.mu.Lock()
 	s.frames++
+	s.eng.EndUpdate()
 	first := !s.resized
 	s.resized = true
 	s.mu.Unlock()
