@@ -57,10 +57,10 @@ type Engine struct {
 	lastDirty      []int64 // per tile: UnixNano of the last flush that changed it
 	// updates counts, per tile, the source updates that damaged it since
 	// it was last planned; seen is the last of them (see EndUpdate).
-	updates []uint16
-	seen    []uint32
-	gen     uint32
-	anyDamage      bool
+	updates   []uint16
+	seen      []uint32
+	gen       uint32
+	anyDamage bool
 
 	// moves are the pending copies and resizes, in the order they
 	// happened: a copy made before a resize refers to the old size.

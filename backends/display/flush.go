@@ -81,9 +81,6 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		dst = protocol.AppendBlob(dst, stream, j.out)
 		dst = protocol.AppendEnd(dst, stream)
 	}
-	for i := range e.ops {
-		e.markShown(e.ops[i].r)
-	}
 	// Lossiness is tracked per tile: only a lossless op covering a whole
 	// tile cleans it, and a lossy image taints every tile it touches even
 	// if a lossless op covers it too, since ops may overlap and images are

@@ -35,13 +35,18 @@ func (e *Engine) segHash(y, tx int) uint64 {
 func (e *Engine) shownAt(y, tx int) *uint64 { return &e.shown[y*e.tilesX+tx] }
 
 // dirtyRows returns the rows of tile i where the framebuffer differs from
-// what clients show, as a full-width rectangle of the tile.
+// what clients show, as a full-width rectangle of the tile, and records
+// those rows as shown: plan turns every dirty row into an op that this
+// Flush sends (rows it merges in unchanged already match), so hashing them
+// once here saves a second pass after encoding.
 func (e *Engine) dirtyRows(i int) image.Rectangle {
 	r := e.tileRect(i)
 	tx := i % e.tilesX
 	minY, maxY := -1, -1
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		if e.segHash(y, tx) != *e.shownAt(y, tx) {
+		p := e.shownAt(y, tx)
+		if h := e.segHash(y, tx); h != *p {
+			*p = h
 			if minY < 0 {
 				minY = y
 			}
@@ -52,17 +57,6 @@ func (e *Engine) dirtyRows(i int) image.Rectangle {
 		return image.Rectangle{}
 	}
 	return image.Rect(r.Min.X, minY, r.Max.X, maxY+1)
-}
-
-// markShown records that clients now show the framebuffer within r, whose
-// x bounds are tile boundaries (or the screen's edge).
-func (e *Engine) markShown(r image.Rectangle) {
-	tx0, tx1 := r.Min.X/TileSize, (r.Max.X+TileSize-1)/TileSize
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for tx := tx0; tx < tx1; tx++ {
-			*e.shownAt(y, tx) = e.segHash(y, tx)
-		}
-	}
 }
 
 // moveShown applies a copy of src by d to the record. Segments the copy
