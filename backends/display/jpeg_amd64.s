@@ -2,45 +2,22 @@
 
 // AVX2 kernels of the JPEG encoder; see jpeg_amd64.go.
 
-DATA jc707<>+0(SB)/4, $0.707106781
-DATA jc707<>+4(SB)/4, $0.707106781
-DATA jc707<>+8(SB)/4, $0.707106781
-DATA jc707<>+12(SB)/4, $0.707106781
-DATA jc707<>+16(SB)/4, $0.707106781
-DATA jc707<>+20(SB)/4, $0.707106781
-DATA jc707<>+24(SB)/4, $0.707106781
-DATA jc707<>+28(SB)/4, $0.707106781
-GLOBL jc707<>(SB), RODATA|NOPTR, $32
+// SPLAT defines name<> as eight copies of the 4-byte v: one YMM register.
+#define SPLAT(name, v) \
+	DATA name<>+0(SB)/4, v; \
+	DATA name<>+4(SB)/4, v; \
+	DATA name<>+8(SB)/4, v; \
+	DATA name<>+12(SB)/4, v; \
+	DATA name<>+16(SB)/4, v; \
+	DATA name<>+20(SB)/4, v; \
+	DATA name<>+24(SB)/4, v; \
+	DATA name<>+28(SB)/4, v; \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
 
-DATA jc382<>+0(SB)/4, $0.382683433
-DATA jc382<>+4(SB)/4, $0.382683433
-DATA jc382<>+8(SB)/4, $0.382683433
-DATA jc382<>+12(SB)/4, $0.382683433
-DATA jc382<>+16(SB)/4, $0.382683433
-DATA jc382<>+20(SB)/4, $0.382683433
-DATA jc382<>+24(SB)/4, $0.382683433
-DATA jc382<>+28(SB)/4, $0.382683433
-GLOBL jc382<>(SB), RODATA|NOPTR, $32
-
-DATA jc541<>+0(SB)/4, $0.541196100
-DATA jc541<>+4(SB)/4, $0.541196100
-DATA jc541<>+8(SB)/4, $0.541196100
-DATA jc541<>+12(SB)/4, $0.541196100
-DATA jc541<>+16(SB)/4, $0.541196100
-DATA jc541<>+20(SB)/4, $0.541196100
-DATA jc541<>+24(SB)/4, $0.541196100
-DATA jc541<>+28(SB)/4, $0.541196100
-GLOBL jc541<>(SB), RODATA|NOPTR, $32
-
-DATA jc1306<>+0(SB)/4, $1.306562965
-DATA jc1306<>+4(SB)/4, $1.306562965
-DATA jc1306<>+8(SB)/4, $1.306562965
-DATA jc1306<>+12(SB)/4, $1.306562965
-DATA jc1306<>+16(SB)/4, $1.306562965
-DATA jc1306<>+20(SB)/4, $1.306562965
-DATA jc1306<>+24(SB)/4, $1.306562965
-DATA jc1306<>+28(SB)/4, $1.306562965
-GLOBL jc1306<>(SB), RODATA|NOPTR, $32
+SPLAT(jc707, $0.707106781)
+SPLAT(jc382, $0.382683433)
+SPLAT(jc541, $0.541196100)
+SPLAT(jc1306, $1.306562965)
 
 // FDCT8 runs the AAN 8-point DCT across registers Y0-Y7 (element i of
 // each of the eight vectors is one transform), leaving the outputs in
@@ -186,16 +163,6 @@ TEXT ·fdctQuantAVX2(SB), NOSPLIT, $0-32
 	VZEROUPPER
 	RET
 
-#define SPLAT(name, v) \
-	DATA name<>+0(SB)/4, v; \
-	DATA name<>+4(SB)/4, v; \
-	DATA name<>+8(SB)/4, v; \
-	DATA name<>+12(SB)/4, v; \
-	DATA name<>+16(SB)/4, v; \
-	DATA name<>+20(SB)/4, v; \
-	DATA name<>+24(SB)/4, v; \
-	DATA name<>+28(SB)/4, v; \
-	GLOBL name<>(SB), RODATA|NOPTR, $32
 
 SPLAT(jbyte, $0xff)
 SPLAT(jyr, $0.299)
