@@ -14,7 +14,7 @@ import (
 	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
-	"github.com/pkg/sftp"
+	"github.com/goguacd/goguacd/backends/sftp/sftptest"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -67,14 +67,7 @@ func startServer(t *testing.T, auth serverAuth) *testServer {
 			},
 		},
 		SubsystemHandlers: map[string]gliderssh.SubsystemHandler{
-			"sftp": func(s gliderssh.Session) {
-				server, err := sftp.NewServer(s)
-				if err != nil {
-					return
-				}
-				_ = server.Serve()
-				server.Close()
-			},
+			"sftp": sftptest.Subsystem,
 		},
 	}
 	srv.AddHostKey(signer)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goguacd/goguacd/backends/sftp"
+	"github.com/goguacd/goguacd/backends/sftp/sftptest"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -89,8 +90,8 @@ func TestSFTP(t *testing.T) {
 	if a := up(protocol.AppendInstruction(nil, "put", v.fsObj, "16", "text/plain", "/out/evil.txt"), 16, "x"); a != "Permission denied. 771" {
 		t.Fatalf("escaping put ack %q", a)
 	}
-	waitFile(t, filepath.Join(root, "sub", "up.txt"), "uploaded")
-	waitFile(t, filepath.Join(root, "new.txt"), "via file")
+	sftptest.WaitFile(t, filepath.Join(root, "sub", "up.txt"), "uploaded")
+	sftptest.WaitFile(t, filepath.Join(root, "new.txt"), "via file")
 	if _, err := os.Stat(filepath.Join(outside, "evil.txt")); err == nil {
 		t.Fatal("upload escaped the root")
 	}
@@ -130,18 +131,6 @@ func TestDownloadWindow(t *testing.T) {
 	if blobs != sftp.Window {
 		t.Fatalf("%d blobs in flight without acks, want %d", blobs, sftp.Window)
 	}
-}
-
-func waitFile(t *testing.T, name, want string) {
-	t.Helper()
-	for range 100 {
-		if b, err := os.ReadFile(name); err == nil && string(b) == want {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b, err := os.ReadFile(name)
-	t.Fatalf("%s = %q, %v; want %q", name, b, err, want)
 }
 
 func must(t *testing.T, err error) {

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
-	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/goguacd/goguacd/backends/sftp/sftptest"
 	"github.com/goguacd/goguacd/backends/vnc/rfbtest"
 	"github.com/goguacd/goguacd/protocol"
 )
@@ -39,14 +39,7 @@ func startSFTPServer(t *testing.T, password string) (port, hostLine string) {
 		Handler:         func(s gliderssh.Session) { s.Exit(1) },
 		PasswordHandler: func(_ gliderssh.Context, pw string) bool { return pw == password },
 		SubsystemHandlers: map[string]gliderssh.SubsystemHandler{
-			"sftp": func(s gliderssh.Session) {
-				server, err := sftp.NewServer(s)
-				if err != nil {
-					return
-				}
-				_ = server.Serve()
-				server.Close()
-			},
+			"sftp": sftptest.Subsystem,
 		},
 	}
 	srv.AddHostKey(signer)
@@ -222,8 +215,8 @@ func TestSFTPAlongsideVNC(t *testing.T) {
 	if a := x.upload(protocol.AppendInstruction(nil, "put", x.fsObj, "14", "text/plain", "/out/evil.txt"), 14, "x"); a != "Permission denied. 771" {
 		t.Fatalf("escaping put ack %q", a)
 	}
-	waitFile(t, filepath.Join(root, "drop", "dropped.txt"), "via file")
-	waitFile(t, filepath.Join(root, "put.txt"), "via put")
+	sftptest.WaitFile(t, filepath.Join(root, "drop", "dropped.txt"), "via file")
+	sftptest.WaitFile(t, filepath.Join(root, "put.txt"), "via put")
 	if _, err := os.Stat(filepath.Join(outside, "evil.txt")); err == nil {
 		t.Fatal("upload escaped the root")
 	}
@@ -330,18 +323,6 @@ func TestSFTPFailures(t *testing.T) {
 			t.Fatal("filesystem exposed without enable-sftp")
 		}
 	})
-}
-
-func waitFile(t *testing.T, name, want string) {
-	t.Helper()
-	for range 100 {
-		if b, err := os.ReadFile(name); err == nil && string(b) == want {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b, err := os.ReadFile(name)
-	t.Fatalf("%s = %q, %v; want %q", name, b, err, want)
 }
 
 func must(t *testing.T, err error) {
