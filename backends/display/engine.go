@@ -129,11 +129,12 @@ func (e *Engine) Damage(r image.Rectangle) {
 	if r.Empty() {
 		return
 	}
-	e.markTiles(r, e.damaged)
 	e.anyDamage = true
 	for ty := r.Min.Y / TileSize; ty <= (r.Max.Y-1)/TileSize; ty++ {
 		for tx := r.Min.X / TileSize; tx <= (r.Max.X-1)/TileSize; tx++ {
-			if i := ty*e.tilesX + tx; e.seen[i] != e.gen {
+			i := ty*e.tilesX + tx
+			e.damaged[i] = true
+			if e.seen[i] != e.gen {
 				e.seen[i] = e.gen
 				e.updates[i] = min(e.updates[i]+1, 1<<16-1)
 			}

@@ -41,46 +41,40 @@ func handshake(t *testing.T, addr, join string, params map[string]string, audioT
 // pump reads until cond holds, d passes (false) or the connection fails.
 func (v *audioViewer) pump(d time.Duration, cond func() bool) bool {
 	v.t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		in, ok := readWithin(v.t, v.nc, v.r, 200*time.Millisecond)
-		if !ok {
-			continue
-		}
-		switch {
-		case in.Is("ready"):
-			v.id = string(in.Args[0])
-		case in.Is("error"):
-			v.t.Fatalf("error %q %q", in.Args[0], in.Args[1])
-		case in.Is("sync"):
-			v.syncs++
-			v.nc.Write(protocol.AppendInstruction(nil, "sync", string(in.Args[0])))
-		case in.Is("audio"):
-			v.audio[string(in.Args[0])] = string(in.Args[1])
-			v.opened = append(v.opened, string(in.Args[0])+" "+string(in.Args[1]))
-		case in.Is("blob"):
-			if _, ok := v.audio[string(in.Args[0])]; ok {
-				b, err := base64Decode(string(in.Args[1]))
-				if err != nil {
-					v.t.Fatalf("audio blob: %v", err)
-				}
-				v.pcm = append(v.pcm, b...)
-				v.blobs++
-				if len(b) > 6048 || len(b)%4 != 0 {
-					v.bigger++
-				}
+	return pumpUntil(v.t, v.nc, v.r, d, cond, v.apply)
+}
+
+// apply follows one instruction's audio streams.
+func (v *audioViewer) apply(in protocol.Instruction) {
+	switch {
+	case in.Is("ready"):
+		v.id = string(in.Args[0])
+	case in.Is("error"):
+		v.t.Fatalf("error %q %q", in.Args[0], in.Args[1])
+	case in.Is("sync"):
+		v.syncs++
+		v.nc.Write(protocol.AppendInstruction(nil, "sync", string(in.Args[0])))
+	case in.Is("audio"):
+		v.audio[string(in.Args[0])] = string(in.Args[1])
+		v.opened = append(v.opened, string(in.Args[0])+" "+string(in.Args[1]))
+	case in.Is("blob"):
+		if _, ok := v.audio[string(in.Args[0])]; ok {
+			b, err := base64Decode(string(in.Args[1]))
+			if err != nil {
+				v.t.Fatalf("audio blob: %v", err)
 			}
-		case in.Is("end"):
-			if _, ok := v.audio[string(in.Args[0])]; ok {
-				delete(v.audio, string(in.Args[0]))
-				v.ended = append(v.ended, string(in.Args[0]))
+			v.pcm = append(v.pcm, b...)
+			v.blobs++
+			if len(b) > 6048 || len(b)%4 != 0 {
+				v.bigger++
 			}
+		}
+	case in.Is("end"):
+		if _, ok := v.audio[string(in.Args[0])]; ok {
+			delete(v.audio, string(in.Args[0]))
+			v.ended = append(v.ended, string(in.Args[0]))
 		}
 	}
-	return true
 }
 
 // TestAudioUnreachableServer: when PulseAudio cannot be reached the

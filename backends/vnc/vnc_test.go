@@ -106,44 +106,55 @@ func (v *viewer) next(d time.Duration) protocol.Instruction {
 	return in
 }
 
-// pump applies instructions until cond holds or d passes.
-func (v *viewer) pump(d time.Duration, cond func() bool) bool {
-	v.t.Helper()
+// pumpUntil hands each instruction read from r to on until cond holds
+// (true) or d passes (false); any read error but a timeout fails t.
+func pumpUntil(t *testing.T, nc net.Conn, r *protocol.Reader, d time.Duration, cond func() bool, on func(protocol.Instruction)) bool {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			return false
 		}
-		in, ok := readWithin(v.t, v.nc, v.r, 200*time.Millisecond)
-		if !ok {
-			continue
-		}
-		op := string(in.Opcode)
-		v.got = append(v.got, op)
-		switch op {
-		case "sync":
-			v.nc.Write(protocol.AppendInstruction(nil, "sync", string(in.Args[0])))
-		case "error":
-			v.errs = append(v.errs, string(in.Args[0])+" "+string(in.Args[1]))
-		case "clipboard":
-			v.clip[string(in.Args[0])] = ""
-		case "img":
-			if string(in.Args[3]) == "image/jpeg" {
-				v.jpegs++
-			}
-		case "blob", "end":
-			if _, ok := v.clip[string(in.Args[0])]; ok {
-				if op == "blob" {
-					v.clip[string(in.Args[0])] += string(in.Args[1])
-				}
-				continue // clipboard streams do not draw
-			}
-		}
-		if err := v.canvas.Apply(v.r.Raw()); err != nil {
-			v.t.Fatalf("apply %s: %v", op, err)
+		if in, ok := readWithin(t, nc, r, 200*time.Millisecond); ok {
+			on(in)
 		}
 	}
 	return true
+}
+
+// pump applies instructions until cond holds or d passes.
+func (v *viewer) pump(d time.Duration, cond func() bool) bool {
+	v.t.Helper()
+	return pumpUntil(v.t, v.nc, v.r, d, cond, v.apply)
+}
+
+// apply records and draws one instruction.
+func (v *viewer) apply(in protocol.Instruction) {
+	v.t.Helper()
+	op := string(in.Opcode)
+	v.got = append(v.got, op)
+	switch op {
+	case "sync":
+		v.nc.Write(protocol.AppendInstruction(nil, "sync", string(in.Args[0])))
+	case "error":
+		v.errs = append(v.errs, string(in.Args[0])+" "+string(in.Args[1]))
+	case "clipboard":
+		v.clip[string(in.Args[0])] = ""
+	case "img":
+		if string(in.Args[3]) == "image/jpeg" {
+			v.jpegs++
+		}
+	case "blob", "end":
+		if _, ok := v.clip[string(in.Args[0])]; ok {
+			if op == "blob" {
+				v.clip[string(in.Args[0])] += string(in.Args[1])
+			}
+			return // clipboard streams do not draw
+		}
+	}
+	if err := v.canvas.Apply(v.r.Raw()); err != nil {
+		v.t.Fatalf("apply %s: %v", op, err)
+	}
 }
 
 func equalImages(a, b *image.RGBA) bool {
