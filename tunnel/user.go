@@ -75,6 +75,7 @@ func (u *user) enqueue(p []byte, broadcast bool) {
 	}
 	switch {
 	case len(u.queue) == 0:
+		u.reserve(len(p))
 		u.queue = append(u.queue, p...)
 		u.head = len(p)
 	case len(u.queue)-u.head+len(p) > u.limit:
@@ -83,6 +84,7 @@ func (u *user) enqueue(p []byte, broadcast bool) {
 		u.resync = true
 		u.c.srv.metrics.coalesced.Inc()
 	default:
+		u.reserve(len(p))
 		u.queue = append(u.queue, p...)
 	}
 	u.mu.Unlock()
@@ -90,6 +92,30 @@ func (u *user) enqueue(p []byte, broadcast bool) {
 	select {
 	case u.wake <- struct{}{}:
 	default:
+	}
+}
+
+// reserve makes room in the queue for n more bytes. A queue outgrowing
+// what a user keeps borrows from protocol's free list of big buffers, and
+// gives back the one it outgrew: a stream of big frames then reuses a few
+// buffers instead of leaving one of garbage per frame. mu must be held.
+func (u *user) reserve(n int) {
+	need := len(u.queue) + n
+	if need <= cap(u.queue) {
+		return
+	}
+	var b []byte
+	if need > protocol.KeepBytes {
+		b = protocol.GetBuffer(need)
+	}
+	if b == nil {
+		// Room for the frame's sync and a little more without regrowing.
+		b = make([]byte, 0, need+need/8+64)
+	}
+	old := u.queue
+	u.queue = append(b, old...)
+	if !protocol.PutBuffer(old) && u.spare == nil && cap(old) > 0 && cap(old) <= protocol.KeepBytes {
+		u.spare = old[:0]
 	}
 }
 
@@ -143,12 +169,14 @@ func (u *user) writeLoop(keepAlive time.Duration) {
 				return
 			}
 			u.c.srv.metrics.bytesOut.Add(float64(len(out)))
-			// Keep a modest buffer for reuse; give large ones back so an idle
-			// user holds little memory.
-			if cap(out) <= 64<<10 {
+			// Keep a modest buffer for reuse; big ones go back to the
+			// shared free list so that an idle user holds little memory.
+			if cap(out) <= protocol.KeepBytes {
 				u.mu.Lock()
 				u.spare = out[:0]
 				u.mu.Unlock()
+			} else {
+				protocol.PutBuffer(out)
 			}
 		}
 	}

@@ -3,38 +3,9 @@ package display
 import (
 	"runtime"
 	"testing"
-)
 
-func TestBufferPool(t *testing.T) {
-	for GetBuffer() != nil { // start empty
-	}
-	if PutBuffer(make([]byte, 10, keepBytes)) {
-		t.Fatal("a small buffer was taken: its owner should keep it")
-	}
-	big := make([]byte, 5, keepBytes+1)
-	if !PutBuffer(big) {
-		t.Fatal("a big buffer was refused")
-	}
-	got := GetBuffer()
-	if len(got) != 0 || cap(got) != keepBytes+1 {
-		t.Fatalf("got len %d cap %d, want the big buffer emptied", len(got), cap(got))
-	}
-	if GetBuffer() != nil {
-		t.Fatal("the free list handed out a buffer twice")
-	}
-	n := 0
-	for PutBuffer(make([]byte, 0, keepBytes+1)) {
-		n++
-	}
-	if n != 4*runtime.GOMAXPROCS(0) {
-		t.Fatalf("free list took %d buffers, want a bound of %d", n, 4*runtime.GOMAXPROCS(0))
-	}
-	for GetBuffer() != nil {
-	}
-	if PutBuffer(make([]byte, 0, maxFreeBytes+1)) {
-		t.Fatal("a buffer bigger than the free list's byte bound was taken")
-	}
-}
+	"github.com/goguacd/goguacd/protocol"
+)
 
 // TestFlushReleasesBigOutputs checks that an engine keeps no big image
 // buffer between frames, and that frames stay correct when buffers move
@@ -54,7 +25,7 @@ func TestFlushReleasesBigOutputs(t *testing.T) {
 			c.flush()
 			c.check("noise frame")
 			for _, j := range c.e.jobs {
-				if cap(j.out) > keepBytes {
+				if cap(j.out) > protocol.KeepBytes {
 					t.Fatalf("frame %d: engine kept a %d-byte output", i, cap(j.out))
 				}
 			}

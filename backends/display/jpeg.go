@@ -11,17 +11,21 @@ import (
 // optimised for each image. It is about twice as fast as image/jpeg: a
 // float AAN DCT with quantisation folded into one multiply per
 // coefficient, and a 64-bit bit writer. The optimised tables cost a second
-// pass over the quantised coefficients but save bytes, which here buys
-// quality.
+// pass over the image's symbols but save bytes, which here buys quality.
 type jpegEncoder struct {
 	quality int
 	qt      [2][64]byte    // quantisation tables, zigzag order
 	div     [2][64]float32 // per natural-order coefficient: 1/(q * AAN scale * 8)
 	divT    [2][64]float32 // div transposed, for the AVX2 kernel
 
-	coef  []int16  // quantised blocks, transposed (zigzagT), in MCU order (Y0-3 Cb Cr)
-	syms  []uint32 // Huffman symbols of coef, see symbols
-	masks []uint64 // per block of coef: nonzero coefficients, see quantize
+	// Each MCU is quantised into blk and turned into symbols at once, so
+	// only the symbol stream of an image is kept for the second pass (the
+	// optimised tables need every frequency before the first code is
+	// written): no image-sized coefficient buffer.
+	blk   [6 * 64]int16 // one MCU's quantised blocks (Y0-3 Cb Cr), transposed (zigzagT)
+	masks [6]uint64     // per block of blk: nonzero coefficients, see quantize
+	pred  [3]int32      // DC predictors: Y, Cb, Cr
+	syms  []uint32      // Huffman symbols of the image, see symbols
 	y     [4][64]float32
 	cb    [64]float32
 	cr    [64]float32
@@ -148,13 +152,7 @@ func (e *jpegEncoder) setQuality(q int) {
 func (e *jpegEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, quality int) []byte {
 	e.setQuality(quality)
 	mx, my := (r.Dx()+15)/16, (r.Dy()+15)/16
-	n := mx * my * 6 * 64
-	if cap(e.coef) < n {
-		e.coef = make([]int16, n)
-	}
-	e.coef = e.coef[:n]
 	e.transform(img, r, mx, my)
-	e.symbols()
 	for t := range 4 {
 		e.codes[t].build(&e.freq[t], &e.hs)
 	}
@@ -165,12 +163,18 @@ func (e *jpegEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, qua
 	return append(e.bw.out, 0xff, 0xd9)
 }
 
-// transform converts, transforms and quantises every MCU into e.coef.
+// transform converts, transforms and quantises every MCU and turns it into
+// Huffman symbols in e.syms, counting their frequencies.
 func (e *jpegEncoder) transform(img *image.RGBA, r image.Rectangle, mx, my int) {
 	w, h := r.Dx(), r.Dy()
-	out := e.coef
-	e.masks = e.masks[:0]
+	for t := range e.freq {
+		clear(e.freq[t][:])
+	}
+	e.pred = [3]int32{}
+	e.syms = e.syms[:0]
 	for by := range my {
+		// symbols stores by index: room for a row of MCUs at their worst.
+		e.syms = slices.Grow(e.syms, mx*len(e.blk))
 		for bx := range mx {
 			x0, y0 := bx*16, by*16
 			pix, stride := img.Pix[img.PixOffset(r.Min.X+x0, r.Min.Y+y0):], img.Stride
@@ -187,13 +191,11 @@ func (e *jpegEncoder) transform(img *image.RGBA, r image.Rectangle, mx, my int) 
 			}
 			e.convert(pix, stride)
 			for k := range 4 {
-				e.masks = append(e.masks, e.quantBlock(out[:64:64], &e.y[k], 0))
-				out = out[64:]
+				e.masks[k] = e.quantBlock(e.blk[k*64:k*64+64:k*64+64], &e.y[k], 0)
 			}
-			e.masks = append(e.masks, e.quantBlock(out[:64:64], &e.cb, 1))
-			out = out[64:]
-			e.masks = append(e.masks, e.quantBlock(out[:64:64], &e.cr, 1))
-			out = out[64:]
+			e.masks[4] = e.quantBlock(e.blk[4*64:5*64:5*64], &e.cb, 1)
+			e.masks[5] = e.quantBlock(e.blk[5*64:6*64:6*64], &e.cr, 1)
+			e.symbols()
 		}
 	}
 }
@@ -285,40 +287,30 @@ func fdct8(t0, t1, t2, t3, t4, t5, t6, t7 float32) (o0, o1, o2, o3, o4, o5, o6, 
 	return o0, z11 + z4, o2, z13 - z2, o4, z13 + z2, o6, z11 - z4
 }
 
-// symbols turns the quantised blocks into the stream of Huffman symbols,
+// symbols appends the Huffman symbols of the MCU in e.blk to e.syms,
 // counting their frequencies. Each entry packs the table (bits 28-29), the
 // symbol (20-27), the number of extra bits (16-19) and the extra bits.
 func (e *jpegEncoder) symbols() {
-	for t := range e.freq {
-		clear(e.freq[t][:])
-	}
 	// A block yields at most 64 symbols (DC, then per AC coefficient a
 	// symbol, a ZRL replacing 16 zeros, or one EOB), so indexed stores
-	// into a slice of that size replace appends.
-	if need := len(e.coef); cap(e.syms) < need {
-		e.syms = make([]uint32, need)
-	}
-	syms := e.syms[:len(e.coef)]
-	n := 0
-	var pred [3]int32
-	masks := e.masks
-	for b := range masks {
-		i := b * 64
-		comp := b % 6
+	// into that much room, reserved by transform, replace appends.
+	n := len(e.syms)
+	syms := e.syms[:n+len(e.blk)]
+	for b := range e.masks {
 		c, dc, ac := 0, uint32(dcLuma), uint32(acLuma)
-		if comp >= 4 {
-			c, dc, ac = comp-3, dcChroma, acChroma
+		if b >= 4 {
+			c, dc, ac = b-3, dcChroma, acChroma
 		}
 		fdc, fac := &e.freq[dc], &e.freq[ac]
-		blk := (*[64]int16)(e.coef[i : i+64])
-		diff := int32(blk[0]) - pred[c]
-		pred[c] = int32(blk[0])
+		blk := (*[64]int16)(e.blk[b*64 : b*64+64])
+		diff := int32(blk[0]) - e.pred[c]
+		e.pred[c] = int32(blk[0])
 		sy := symbol(dc, diff, 0)
 		syms[n] = sy
 		n++
 		fdc[sy>>20&0xff]++
 		// Visit the nonzero AC coefficients only; the gaps are the runs.
-		mask := masks[b] &^ 1
+		mask := e.masks[b] &^ 1
 		prev := 0
 		for mask != 0 {
 			k := bits.TrailingZeros64(mask)

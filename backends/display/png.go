@@ -2,6 +2,8 @@ package display
 
 import (
 	"encoding/binary"
+	"hash"
+	"hash/adler32"
 	"hash/crc32"
 	"image"
 
@@ -37,7 +39,9 @@ const paletteSlots = 1024
 // for a few percent more bytes on screen content.
 type pngEncoder struct {
 	out   appendWriter
-	zw    *zlib.Writer
+	zw    *zlib.Writer // nil at BestSpeed, where df compresses
+	df    deflater     // BestSpeed: small state, see deflater
+	adler hash.Hash32  // the zlib checksum when df compresses
 	level int
 
 	rows   []byte // filtered scanlines waiting for the compressor
@@ -63,6 +67,10 @@ func newPNGEncoder(level int) *pngEncoder {
 		level = zlib.BestSpeed
 	}
 	e := &pngEncoder{level: level}
+	if level == zlib.BestSpeed {
+		e.adler = adler32.New()
+		return e
+	}
 	// NewWriterLevel only fails on an invalid level, excluded above.
 	e.zw, _ = zlib.NewWriterLevel(&e.out, level)
 	return e
@@ -102,14 +110,25 @@ func (e *pngEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, alph
 		e.endChunk(start)
 	}
 	start := e.beginChunk("IDAT")
-	e.zw.Reset(&e.out)
+	if e.zw != nil {
+		e.zw.Reset(&e.out)
+	} else {
+		e.adler.Reset()
+		e.out.b = append(e.out.b, 0x78, 0x01) // zlib header: deflate, 32K window, fastest
+		e.df.reset(e.out.b)
+	}
 	if n > 0 {
 		e.writeIndexed(w, h, depth)
 	} else {
 		e.writeDirect(img, r, alpha)
 	}
 	// Writes go to an appendWriter, which never fails.
-	_ = e.zw.Close()
+	if e.zw != nil {
+		_ = e.zw.Close()
+	} else {
+		e.out.b = e.df.close()
+		e.out.b = binary.BigEndian.AppendUint32(e.out.b, e.adler.Sum32())
+	}
 	e.endChunk(start)
 	e.chunk("IEND", nil)
 	dst = e.out.b
@@ -298,7 +317,12 @@ func (e *pngEncoder) writeDirect(img *image.RGBA, r image.Rectangle, alpha bool)
 func (e *pngEncoder) flushRows() {
 	if len(e.rows) > 0 {
 		// The zlib writer's destination is an appendWriter, which never fails.
-		_, _ = e.zw.Write(e.rows)
+		if e.zw != nil {
+			_, _ = e.zw.Write(e.rows)
+		} else {
+			_, _ = e.adler.Write(e.rows)
+			e.df.write(e.rows)
+		}
 		e.rows = e.rows[:0]
 	}
 }

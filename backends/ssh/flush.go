@@ -3,7 +3,6 @@ package ssh
 import (
 	"time"
 
-	"github.com/goguacd/goguacd/backends/display"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -70,7 +69,7 @@ func (s *session) flushLocked() bool {
 	}
 	s.termMu.Unlock()
 	if s.buf == nil {
-		s.buf = display.GetBuffer()
+		s.buf = protocol.GetBuffer(0)
 	}
 	s.buf = s.buf[:0]
 	if s.eng.Dirty() {
@@ -86,7 +85,7 @@ func (s *session) flushLocked() bool {
 	s.d.EndFrame(1)
 	// Users copied the frame; a big buffer serves the next session to
 	// flush rather than staying pinned to this one.
-	if display.PutBuffer(s.buf) {
+	if protocol.PutBuffer(s.buf) {
 		s.buf = nil
 	}
 	return true

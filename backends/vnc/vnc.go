@@ -343,7 +343,7 @@ func (s *session) flushLocked(lag time.Duration) bool {
 		return false
 	}
 	if s.buf == nil {
-		s.buf = display.GetBuffer()
+		s.buf = protocol.GetBuffer(0)
 	}
 	s.buf = s.eng.Flush(s.buf[:0], lag)
 	sent := len(s.buf) > 0
@@ -354,7 +354,7 @@ func (s *session) flushLocked(lag time.Duration) bool {
 	}
 	// Users copied the frame; a big buffer serves the next connection to
 	// flush rather than staying pinned to this one.
-	if display.PutBuffer(s.buf) {
+	if protocol.PutBuffer(s.buf) {
 		s.buf = nil
 	}
 	return sent
