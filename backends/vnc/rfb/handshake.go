@@ -59,7 +59,8 @@ func (c *Client) handshake(encs []int32) error {
 
 // newFramebuffer returns an opaque black w×h image.
 func newFramebuffer(w, h int) *image.RGBA {
-	fb := image.NewRGBA(image.Rect(0, 0, w, h))
+	fb := &image.RGBA{Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	fb.Pix = allocPixels(fb, 4*w*h)
 	for i := 3; i < len(fb.Pix); i += 4 {
 		fb.Pix[i] = 0xff
 	}
