@@ -252,10 +252,14 @@ func matchLen(a, b []byte) int {
 }
 
 func (d *deflater) literals(p []byte) {
-	for _, b := range p {
-		d.toks = append(d.toks, uint32(b))
+	// A block has no more tokens than input bytes, which toks has room for.
+	n := len(d.toks)
+	toks := d.toks[n : n+len(p)]
+	for i, b := range p {
+		toks[i] = uint32(b)
 		d.litFreq[b]++
 	}
+	d.toks = d.toks[:n+len(p)]
 }
 
 func (d *deflater) match(length, dist int) {
