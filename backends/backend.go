@@ -100,6 +100,12 @@ type Display interface {
 	// Write broadcasts complete instructions to every attached user and to the
 	// recording. p may be reused by the caller after Write returns.
 	Write(p []byte)
+	// WriteFrame is Write for a frame buffer that the display may take
+	// over instead of copying it for every user: it returns b emptied when
+	// it copied b, and nil when it took it (the caller must not touch b
+	// again; it goes back to protocol's free list once every user wrote
+	// it). Big buffers are taken, small ones copied.
+	WriteFrame(b []byte) []byte
 	// EndFrame broadcasts sync with a monotonic timestamp, ending one frame
 	// made of frames logical frames.
 	EndFrame(frames int)

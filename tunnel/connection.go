@@ -51,6 +51,29 @@ func (c *connection) Write(p []byte) {
 	c.srv.metrics.broadcastBytes.Add(float64(len(p)))
 }
 
+// WriteFrame implements backends.Display. Users queue the buffer itself,
+// not a copy: with a big screen's frames queued for several users, one
+// copy each would be megabytes per connection.
+func (c *connection) WriteFrame(b []byte) []byte {
+	if cap(b) <= protocol.KeepBytes {
+		c.Write(b)
+		return b[:0]
+	}
+	f := &frame{b: b}
+	f.refs.Store(1)
+	c.mu.Lock()
+	for u := range c.users {
+		u.broadcastFrame(f)
+	}
+	if c.rec != nil {
+		c.rec.output(b)
+	}
+	c.mu.Unlock()
+	c.srv.metrics.broadcastBytes.Add(float64(len(b)))
+	f.release()
+	return nil
+}
+
 // EndFrame implements backends.Display.
 func (c *connection) EndFrame(frames int) {
 	c.mu.Lock()

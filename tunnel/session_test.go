@@ -299,7 +299,7 @@ func queuedBytes(srv *Server) int {
 		c.mu.Lock()
 		for u := range c.users {
 			u.mu.Lock()
-			n += len(u.queue)
+			n += u.size
 			u.mu.Unlock()
 		}
 		c.mu.Unlock()
@@ -459,4 +459,95 @@ func TestVanishedClient(t *testing.T) {
 			other.send("sync", in.args[0])
 		}
 	}
+}
+
+// A big frame goes to every user without a copy each: the buffer itself is
+// queued, reaches a stalled viewer intact and in order once it reads, and
+// goes back to the free list only after the last user wrote it.
+func TestSharedFrame(t *testing.T) {
+	for protocol.GetBuffer(0) != nil { // start from an empty free list
+	}
+	ts := newTestServer(t, nil)
+	owner := dial(t, ts.addr)
+	id := owner.connectTest("VERSION_1_5_0", map[string]string{})
+	waitFor(t, func() bool { return len(ts.be.Sessions()) == 1 }, "session")
+	owner.expect("sync")
+	slow := newBlockingConn()
+	done := make(chan error, 1)
+	go func() {
+		done <- ts.Serve(context.Background(), slow, Request{JoinID: id, Params: map[string]string{}})
+	}()
+	waitFor(t, func() bool { return usersAttached(ts.Server) == 2 }, "the viewer joining")
+
+	zs := strings.Repeat("z", 6000) // small content, big buffer: cap decides
+	buf := protocol.AppendInstruction(make([]byte, 0, 200<<10), "name", zs)
+	d := ts.be.Sessions()[0].Display()
+	if kept := d.WriteFrame(buf); kept != nil {
+		t.Fatal("a big frame was copied, not taken")
+	}
+	d.EndFrame(1)
+	for {
+		in, err := owner.read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("owner: %v", err)
+		}
+		if in.op == "name" {
+			if in.args[0] != zs {
+				t.Fatalf("owner got a %d-byte name, want %d", len(in.args[0]), len(zs))
+			}
+			break
+		}
+	}
+	if inFreeList(buf) {
+		t.Fatal("the frame went back to the free list while a viewer still had it queued")
+	}
+	close(slow.release)
+	waitFor(t, func() bool { return strings.Contains(slow.output(), zs) }, "the viewer getting the frame")
+	out := slow.output()
+	if rest := out[strings.Index(out, zs)+len(zs):]; !strings.HasPrefix(rest, ";4.sync,") {
+		t.Fatalf("the viewer's frame is followed by %.20q, want its sync", rest)
+	}
+	waitFor(t, func() bool { return inFreeList(buf) }, "the frame back in the free list")
+	slow.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("viewer session: %v", err)
+	}
+}
+
+// usersAttached counts the attached users of srv's connections.
+func usersAttached(srv *Server) int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	n := 0
+	for _, c := range srv.conns {
+		c.mu.Lock()
+		for u := range c.users {
+			u.mu.Lock()
+			if u.attached {
+				n++
+			}
+			u.mu.Unlock()
+		}
+		c.mu.Unlock()
+	}
+	return n
+}
+
+// inFreeList reports whether b's array is in protocol's free list, leaving
+// the list as it was.
+func inFreeList(b []byte) bool {
+	var taken [][]byte
+	found := false
+	for {
+		x := protocol.GetBuffer(0)
+		if x == nil {
+			break
+		}
+		taken = append(taken, x)
+		found = found || &x[:1][0] == &b[:1][0]
+	}
+	for _, x := range taken {
+		protocol.PutBuffer(x)
+	}
+	return found
 }

@@ -24,14 +24,17 @@ type user struct {
 	params   backends.Params
 	username string
 
-	mu       sync.Mutex
-	queue    []byte
-	head     int // length of the first write in queue, which the limit does not count
-	spare    []byte
-	attached bool
-	resync   bool // queue overflowed: needs Join again once drained
-	closed   bool
-	wake     chan struct{}
+	mu        sync.Mutex
+	queue     []byte    // the user's own queued bytes, ranges of segs
+	segs      []segment // what is queued, in order
+	size      int       // bytes queued: queue plus shared frames
+	head      int       // size of the first queued write, which the limit does not count
+	spare     []byte
+	spareSegs []segment
+	attached  bool
+	resync    bool // queue overflowed: needs Join again once drained
+	closed    bool
+	wake      chan struct{}
 
 	limit     int
 	lastWrite atomic.Int64 // monotonic ms of the last byte queued
@@ -59,39 +62,97 @@ func (u *user) Attach() {
 	u.mu.Unlock()
 }
 
-func (u *user) broadcast(p []byte) { u.enqueue(p, true) }
+func (u *user) broadcast(p []byte) { u.push(p, nil, true) }
 
-// enqueue appends p to the queue. Broadcast bytes are skipped while the user
-// is detached. On overflow the queue is dropped and the user detached until
-// it is resynchronised. The limit bounds what waits behind the first write
-// in the queue, not that write: a frame bigger than the limit (a big
-// screen's lossless image, the resync state itself) must still reach a
-// user that keeps up, or it would overflow forever.
-func (u *user) enqueue(p []byte, broadcast bool) {
+// broadcastFrame queues a shared frame without copying it.
+func (u *user) broadcastFrame(f *frame) { u.push(f.b, f, true) }
+
+// segment is a run of queued bytes: queue[off:end], or a shared frame.
+type segment struct {
+	f        *frame
+	off, end int
+}
+
+// frame is a big buffer broadcast to every user without a copy each: the
+// last user to write it (or drop it) gives it back to protocol's free list.
+type frame struct {
+	b    []byte
+	refs atomic.Int32
+}
+
+func (f *frame) release() {
+	if f.refs.Add(-1) == 0 {
+		protocol.PutBuffer(f.b)
+	}
+}
+
+// enqueue queues a copy of p.
+func (u *user) enqueue(p []byte, broadcast bool) { u.push(p, nil, broadcast) }
+
+// push queues p: a copy, or the shared frame f (whose bytes p is).
+// Broadcast bytes are skipped while the user is detached. On overflow the
+// queue is dropped and the user detached until it is resynchronised. The
+// limit bounds what waits behind the first write in the queue, not that
+// write: a frame bigger than the limit (a big screen's lossless image, the
+// resync state itself) must still reach a user that keeps up, or it would
+// overflow forever.
+func (u *user) push(p []byte, f *frame, broadcast bool) {
 	u.mu.Lock()
 	if u.closed || (broadcast && !u.attached) {
 		u.mu.Unlock()
 		return
 	}
 	switch {
-	case len(u.queue) == 0:
-		u.reserve(len(p))
-		u.queue = append(u.queue, p...)
+	case u.size == 0:
 		u.head = len(p)
-	case len(u.queue)-u.head+len(p) > u.limit:
-		u.queue, u.head = u.queue[:0], 0
+		u.add(p, f)
+	case u.size-u.head+len(p) > u.limit:
+		u.dropQueued()
 		u.attached = false
 		u.resync = true
 		u.c.srv.metrics.coalesced.Inc()
 	default:
-		u.reserve(len(p))
-		u.queue = append(u.queue, p...)
+		u.add(p, f)
 	}
 	u.mu.Unlock()
 	u.lastWrite.Store(monotonicMillis())
 	select {
 	case u.wake <- struct{}{}:
 	default:
+	}
+}
+
+// add appends p or f to the queue. mu must be held.
+func (u *user) add(p []byte, f *frame) {
+	u.size += len(p)
+	if f != nil {
+		f.refs.Add(1)
+		u.segs = append(u.segs, segment{f: f})
+		return
+	}
+	u.reserve(len(p))
+	off := len(u.queue)
+	u.queue = append(u.queue, p...)
+	if n := len(u.segs); n > 0 && u.segs[n-1].f == nil && u.segs[n-1].end == off {
+		u.segs[n-1].end = len(u.queue)
+		return
+	}
+	u.segs = append(u.segs, segment{off: off, end: len(u.queue)})
+}
+
+// dropQueued forgets everything queued. mu must be held.
+func (u *user) dropQueued() {
+	releaseSegs(u.segs)
+	u.queue, u.segs, u.size, u.head = u.queue[:0], u.segs[:0], 0, 0
+}
+
+// releaseSegs gives up segs' shared frames.
+func releaseSegs(segs []segment) {
+	for i := range segs {
+		if f := segs[i].f; f != nil {
+			f.release()
+			segs[i].f = nil
+		}
 	}
 }
 
@@ -141,10 +202,12 @@ func (u *user) writeLoop(keepAlive time.Duration) {
 		}
 		for {
 			u.mu.Lock()
-			out := u.queue
-			u.queue, u.spare, u.head = u.spare[:0], nil, 0
+			out, segs, size := u.queue, u.segs, u.size
+			u.queue, u.spare = u.spare[:0], nil
+			u.segs, u.spareSegs = u.spareSegs[:0], nil
+			u.size, u.head = 0, 0
 			rejoin := false
-			if len(out) == 0 {
+			if len(segs) == 0 {
 				if u.closed {
 					u.mu.Unlock()
 					// Everything queued went out; closing the transport
@@ -159,27 +222,48 @@ func (u *user) writeLoop(keepAlive time.Duration) {
 				u.c.rejoin(u)
 				continue
 			}
-			if len(out) == 0 {
+			if len(segs) == 0 {
 				break
 			}
-			if err := u.conn.Write(out); err != nil {
+			err := u.writeSegs(out, segs)
+			releaseSegs(segs)
+			if err != nil {
 				u.c.srv.logger.Debug("write failed", "user", u.id, "err", err)
 				u.markClosed()
+				u.mu.Lock()
+				u.dropQueued()
+				u.mu.Unlock()
 				_ = u.conn.Close()
 				return
 			}
-			u.c.srv.metrics.bytesOut.Add(float64(len(out)))
+			u.c.srv.metrics.bytesOut.Add(float64(size))
 			// Keep a modest buffer for reuse; big ones go back to the
 			// shared free list so that an idle user holds little memory.
+			u.mu.Lock()
+			u.spareSegs = segs[:0]
 			if cap(out) <= protocol.KeepBytes {
-				u.mu.Lock()
 				u.spare = out[:0]
-				u.mu.Unlock()
-			} else {
+			}
+			u.mu.Unlock()
+			if cap(out) > protocol.KeepBytes {
 				protocol.PutBuffer(out)
 			}
 		}
 	}
+}
+
+// writeSegs writes the queued segments in order.
+func (u *user) writeSegs(out []byte, segs []segment) error {
+	for _, sg := range segs {
+		p := out[sg.off:sg.end]
+		if sg.f != nil {
+			p = sg.f.b
+		}
+		if err := u.conn.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // markClosed stops further queueing; the writer drains what is queued and exits.

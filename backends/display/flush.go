@@ -74,6 +74,7 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		e.jobs = appendSplit(e.jobs, o.r, job{kind: kind, quality: quality})
 	}
 	e.work.run(e.fb, e.jobs, e.opts.CompressLevel)
+	dst = reserveFrame(dst, e.frameBytes(dst))
 	stream := e.opts.ImageStream
 	for i := range e.jobs {
 		j := &e.jobs[i]

@@ -74,6 +74,11 @@ func (d *fakeDisplay) Write(p []byte) {
 	d.poke()
 }
 
+func (d *fakeDisplay) WriteFrame(b []byte) []byte {
+	d.Write(b)
+	return b[:0]
+}
+
 func (d *fakeDisplay) EndFrame(frames int) {
 	d.mu.Lock()
 	d.frames += frames

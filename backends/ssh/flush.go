@@ -81,9 +81,9 @@ func (s *session) flushLocked() bool {
 	if len(s.buf) == 0 {
 		return false
 	}
-	s.d.Write(s.buf)
+	s.buf = s.d.WriteFrame(s.buf)
 	s.d.EndFrame(1)
-	// Users copied the frame; a big buffer serves the next session to
+	// A big buffer the display did not take serves the next session to
 	// flush rather than staying pinned to this one.
 	if protocol.PutBuffer(s.buf) {
 		s.buf = nil

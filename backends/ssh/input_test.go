@@ -41,7 +41,11 @@ func (u *fakeUser) Write(p []byte) {
 
 type fakeDisplay struct{ fakeUser }
 
-func (d *fakeDisplay) EndFrame(int)         {}
+func (d *fakeDisplay) EndFrame(int) {}
+func (d *fakeDisplay) WriteFrame(b []byte) []byte {
+	d.Write(b)
+	return b[:0]
+}
 func (d *fakeDisplay) Close(error)          {}
 func (d *fakeDisplay) Logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 

@@ -348,11 +348,11 @@ func (s *session) flushLocked(lag time.Duration) bool {
 	s.buf = s.eng.Flush(s.buf[:0], lag)
 	sent := len(s.buf) > 0
 	if sent {
-		s.d.Write(s.buf)
+		s.buf = s.d.WriteFrame(s.buf)
 		s.d.EndFrame(max(s.frames, 1))
 		s.frames = 0
 	}
-	// Users copied the frame; a big buffer serves the next connection to
+	// A big buffer the display did not take serves the next connection to
 	// flush rather than staying pinned to this one.
 	if protocol.PutBuffer(s.buf) {
 		s.buf = nil
