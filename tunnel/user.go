@@ -53,7 +53,7 @@ func (u *user) Username() string          { return u.username }
 func (u *user) Lag() time.Duration        { return u.lag.get() }
 
 // Write implements backends.User.
-func (u *user) Write(p []byte) { u.enqueue(p, false) }
+func (u *user) Write(p []byte) { u.push(p, nil, false) }
 
 // Attach implements backends.User.
 func (u *user) Attach() {
@@ -85,9 +85,6 @@ func (f *frame) release() {
 		protocol.PutBuffer(f.b)
 	}
 }
-
-// enqueue queues a copy of p.
-func (u *user) enqueue(p []byte, broadcast bool) { u.push(p, nil, broadcast) }
 
 // push queues p: a copy, or the shared frame f (whose bytes p is).
 // Broadcast bytes are skipped while the user is detached. On overflow the
