@@ -292,19 +292,25 @@ func TestFrameBiggerThanQueueLimit(t *testing.T) {
 
 // queuedBytes is what the users of srv's connections have queued.
 func queuedBytes(srv *Server) int {
+	n := 0
+	eachUser(srv, func(u *user) { n += u.size })
+	return n
+}
+
+// eachUser calls f for every user of srv's connections, with the user's
+// lock held.
+func eachUser(srv *Server, f func(u *user)) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	n := 0
 	for _, c := range srv.conns {
 		c.mu.Lock()
 		for u := range c.users {
 			u.mu.Lock()
-			n += u.size
+			f(u)
 			u.mu.Unlock()
 		}
 		c.mu.Unlock()
 	}
-	return n
 }
 
 func TestRecordingRoundTrip(t *testing.T) {
@@ -516,20 +522,12 @@ func TestSharedFrame(t *testing.T) {
 
 // usersAttached counts the attached users of srv's connections.
 func usersAttached(srv *Server) int {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
 	n := 0
-	for _, c := range srv.conns {
-		c.mu.Lock()
-		for u := range c.users {
-			u.mu.Lock()
-			if u.attached {
-				n++
-			}
-			u.mu.Unlock()
+	eachUser(srv, func(u *user) {
+		if u.attached {
+			n++
 		}
-		c.mu.Unlock()
-	}
+	})
 	return n
 }
 

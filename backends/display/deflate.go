@@ -522,20 +522,7 @@ func (c *dfCode) build(freq []int32, maxBits int, sc *dfScratch) {
 	for i := range nl {
 		count[min(int(d[i]), 31)]++
 	}
-	// Limit lengths to maxBits, keeping the code complete (as in JPEG's
-	// Annex K.3): move pairs of the longest codes up.
-	for i := 31; i > maxBits; i-- {
-		for count[i] > 0 {
-			j := i - 2
-			for count[j] == 0 {
-				j--
-			}
-			count[i] -= 2
-			count[i-1]++
-			count[j+1] += 2
-			count[j]--
-		}
-	}
+	limitLengths(count[:], maxBits)
 	// The most frequent symbols (the end of syms) get the shortest codes.
 	k := nl - 1
 	for l := 1; l <= maxBits; l++ {
@@ -567,5 +554,25 @@ func (c *dfCode) assign(n int) {
 		}
 		c.codes[s] = bits.Reverse16(next[l]) >> (16 - l)
 		next[l]++
+	}
+}
+
+// limitLengths rewrites count, the number of Huffman codes of each length,
+// so that none is longer than maxBits while the code stays complete (ITU-T
+// T.81 Annex K.3, Figure K.3): a pair of the longest codes moves up, one
+// taking its parent's place and the other becoming the sibling of a
+// shorter code, which moves down.
+func limitLengths(count []int, maxBits int) {
+	for i := len(count) - 1; i > maxBits; i-- {
+		for count[i] > 0 {
+			j := i - 2
+			for count[j] == 0 {
+				j--
+			}
+			count[i] -= 2
+			count[i-1]++
+			count[j+1] += 2
+			count[j]--
+		}
 	}
 }

@@ -428,19 +428,7 @@ func (h *huffCode) build(freq *[257]int32, sc *huffScratch) {
 		depth[nodes[i].l] = depth[i] + 1
 		depth[nodes[i].r] = depth[i] + 1
 	}
-	// Limit lengths to 16 (Annex K.3, Figure K.3).
-	for i := 32; i > 16; i-- {
-		for count[i] > 0 {
-			j := i - 2
-			for count[j] == 0 {
-				j--
-			}
-			count[i] -= 2
-			count[i-1]++
-			count[j+1] += 2
-			count[j]--
-		}
-	}
+	limitLengths(count[:], 16)
 	// Drop the reserved symbol from the longest length.
 	i := 16
 	for count[i] == 0 {
