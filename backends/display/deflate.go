@@ -19,12 +19,12 @@ type deflater struct {
 	out   []byte
 	acc   uint64 // pending output bits, LSB first
 	nacc  uint
-	win   []byte // history (up to dfWindow bytes), then pending input
-	hist  int    // length of the history prefix of win
-	base  uint32 // stream position of win[0]
-	start uint32 // stream position where the current stream began
-	table [1 << dfHashBits]uint32
-	toks  []uint32
+	win   []byte                  // history (up to dfWindow bytes), then pending input
+	hist  int                     // length of the history prefix of win
+	base  uint32                  // stream position of win[0]
+	start uint32                  // stream position where the current stream began
+	table [1 << dfHashBits]uint32 // per hash of 4 bytes: stream position + 1 where they were last seen
+	toks  []uint32                // the pending block's tokens, see dfMatch
 
 	litFreq  [dfLitCodes]int32
 	distFreq [dfDistCodes]int32
