@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -54,9 +56,7 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 	}
 	display := -1
 	for d := 40; d < 200; d++ {
-		_, lockErr := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", d))
-		_, sockErr := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", d))
-		if os.IsNotExist(lockErr) && os.IsNotExist(sockErr) {
+		if displayFree(d) {
 			display = d
 			break
 		}
@@ -74,6 +74,10 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 		"-geometry", "320x240", "-depth", "24", "-nolisten", "tcp", "-AlwaysShared"}, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, all...)
+	// SIGTERM, not the default SIGKILL: Xvnc then removes its lock file
+	// and socket, which would otherwise use up the display numbers.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -101,6 +105,32 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return &Xvnc{Display: display, Addr: addr}
+}
+
+// displayFree reports whether X display d can be used: no lock file, or
+// one left by a server that is gone (whose lock and socket it removes, as
+// X servers themselves do with stale locks).
+func displayFree(d int) bool {
+	lock := fmt.Sprintf("/tmp/.X%d-lock", d)
+	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", d)
+	b, err := os.ReadFile(lock)
+	if os.IsNotExist(err) {
+		_, err := os.Stat(sock)
+		return os.IsNotExist(err)
+	}
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+		return false
+	}
+	if os.Remove(lock) != nil {
+		return false
+	}
+	_ = os.Remove(sock)
+	_, err = os.Stat(sock)
+	return os.IsNotExist(err)
 }
 
 // XSetRoot paints the root window with xsetroot (x11-xserver-utils); a
