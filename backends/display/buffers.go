@@ -6,27 +6,26 @@ import (
 	"github.com/goguacd/goguacd/protocol"
 )
 
-// releaseJobs gives the big job outputs back to protocol's free list after
-// a frame was written; an engine keeps only small ones.
-func releaseJobs(jobs []job) {
-	for i := range jobs {
-		if cap(jobs[i].out) > protocol.KeepBytes {
-			protocol.PutBuffer(jobs[i].out)
-			jobs[i].out = nil
-		}
+// commitJob implements committer: it appends job i's image to e.frame,
+// growing the frame for the jobs still to come too, guessed from this
+// one's size, so that a big frame moves once or twice rather than at every
+// append.
+func (e *Engine) commitJob(i int, out []byte) {
+	j := &e.jobs[i]
+	if n := imgBytes(len(out)); len(e.frame)+n > cap(e.frame) {
+		e.frame = reserveFrame(e.frame, len(e.frame)+n*(len(e.jobs)-i))
 	}
+	stream := e.opts.ImageStream
+	e.frame = protocol.AppendImg(e.frame, stream, screenMode, 0, j.kind.mimetype(), j.r.Min.X, j.r.Min.Y)
+	e.frame = protocol.AppendBlob(e.frame, stream, out)
+	e.frame = protocol.AppendEnd(e.frame, stream)
 }
 
-// frameBytes bounds the size of the frame once the encoded jobs are
-// appended to dst: per job its base64 text, blob headers per
-// protocol.BlobMaxLength chunk, and the img and end instructions.
-func (e *Engine) frameBytes(dst []byte) int {
-	n := len(dst)
-	for i := range e.jobs {
-		out := len(e.jobs[i].out)
-		n += base64.StdEncoding.EncodedLen(out) + (out/protocol.BlobMaxLength+1)*40 + 128
-	}
-	return n
+// imgBytes bounds the instructions sending an n-byte image: its base64
+// text, blob headers per protocol.BlobMaxLength chunk, and the img and end
+// instructions.
+func imgBytes(n int) int {
+	return base64.StdEncoding.EncodedLen(n) + (n/protocol.BlobMaxLength+1)*40 + 128
 }
 
 // reserveFrame returns dst with a capacity of at least n. A big frame's
@@ -49,4 +48,12 @@ func reserveFrame(dst []byte, n int) []byte {
 	b = append(b, dst...)
 	protocol.PutBuffer(dst)
 	return b
+}
+
+// encodeJobs appends the images of e.jobs to dst.
+func (e *Engine) encodeJobs(dst []byte) []byte {
+	e.frame = dst
+	e.work.run(e.fb, e.jobs, e.opts.CompressLevel, e)
+	dst, e.frame = e.frame, nil
+	return dst
 }

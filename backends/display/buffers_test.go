@@ -7,13 +7,19 @@ import (
 	"github.com/goguacd/goguacd/protocol"
 )
 
-// TestFlushReleasesBigOutputs checks that an engine keeps no big image
-// buffer between frames, and that frames stay correct when buffers move
-// between engines.
-func TestFlushReleasesBigOutputs(t *testing.T) {
+// TestFlushReusesBuffers checks that steady frames of noise, each image
+// bigger than KeepBytes, allocate no image or frame buffers once warm:
+// images pass one at a time through their worker's scratch into the frame,
+// and frames come back through the free list once written, which is while
+// the next frame is being made (users write a frame while the engine makes
+// the next). Frames stay correct when buffers move between engines.
+func TestFlushReusesBuffers(t *testing.T) {
 	a := newClient(t, 640, 480, Options{Lossless: true})
 	b := newClient(t, 640, 480, Options{Lossless: true})
-	for i := range 4 {
+	var allocated uint64
+	var m0, m1 runtime.MemStats
+	var writing [][]byte
+	for i := range 6 {
 		for _, c := range []*client{a, b} {
 			r := rng(i*7 + 1)
 			img := c.e.Image()
@@ -22,14 +28,30 @@ func TestFlushReleasesBigOutputs(t *testing.T) {
 				img.Pix[p], img.Pix[p+1], img.Pix[p+2] = byte(v), byte(v>>8), byte(v>>16)
 			}
 			c.e.Damage(img.Rect)
-			c.flush()
+			runtime.ReadMemStats(&m0)
+			c.buf = c.e.Flush(c.buf[:0], 0)
+			runtime.ReadMemStats(&m1)
+			if err := c.c.Apply(c.buf); err != nil {
+				t.Fatal(err)
+			}
 			c.check("noise frame")
-			for _, j := range c.e.jobs {
-				if cap(j.out) > protocol.KeepBytes {
-					t.Fatalf("frame %d: engine kept a %d-byte output", i, cap(j.out))
-				}
+			if c.e.frame != nil {
+				t.Fatal("engine kept its frame")
+			}
+			if i >= 2 {
+				allocated += m1.TotalAlloc - m0.TotalAlloc
+			}
+			writing = append(writing, c.buf)
+			c.buf = nil
+			if len(writing) > 2 {
+				protocol.PutBuffer(writing[0])
+				writing = writing[1:]
 			}
 		}
+	}
+	// A frame is 1.6 MB; 8 of them were measured.
+	if allocated > 256<<10 {
+		t.Fatalf("warm noise frames allocated %d bytes", allocated)
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zlib"
-
-	"github.com/goguacd/goguacd/protocol"
 )
 
 // JPEG policy, as in guacd's display worker: lossy only for areas that
@@ -62,19 +60,6 @@ type job struct {
 	r       image.Rectangle
 	kind    imageKind
 	quality int
-	out     []byte
-}
-
-// appendJob appends j to jobs, reusing the output buffer left in the slot
-// by an earlier flush.
-func appendJob(jobs []job, j job) []job {
-	if len(jobs) < cap(jobs) {
-		jobs = jobs[:len(jobs)+1]
-		j.out = jobs[len(jobs)-1].out[:0]
-		jobs[len(jobs)-1] = j
-		return jobs
-	}
-	return append(jobs, j)
 }
 
 // appendSplit appends jobs covering r, cut into strips of at most
@@ -93,7 +78,7 @@ func appendSplit(jobs []job, r image.Rectangle, j job) []job {
 	}
 	for y := r.Min.Y; y < r.Max.Y; y += h {
 		j.r = image.Rect(r.Min.X, y, r.Max.X, min(y+h, r.Max.Y))
-		jobs = appendJob(jobs, j)
+		jobs = append(jobs, j)
 	}
 	return jobs
 }
@@ -103,6 +88,12 @@ type encoder struct {
 	png  *pngEncoder
 	jpeg jpegEncoder
 	webp webpEncoder
+	// out holds the last job's image until it is committed to the frame.
+	// One per worker, not one per job: a full-screen frame's images would
+	// otherwise all be alive at once beside the frame they are copied
+	// into, and buffers of varying sizes changing hands every frame kept
+	// the garbage collector's heap at several times what was in use.
+	out []byte
 }
 
 // encoderPool shares encoders among every engine of the process, per
@@ -166,16 +157,28 @@ func putEncoder(enc *encoder) {
 	<-encoderPool.slots
 }
 
+// committer receives encoded jobs in job order: out is job i's image,
+// valid only during the call.
+type committer interface {
+	commitJob(i int, out []byte)
+}
+
 // workers encodes jobs on up to GOMAXPROCS goroutines, as many as there
 // are free encoders. Goroutines and encoders are held only for one run, so
 // an Engine needs no Close.
 type workers struct {
 	encs []*encoder
 	wg   sync.WaitGroup
+	// Commits happen in job order, since images may overlap: a worker
+	// that finished job i waits under mu until next is i.
+	mu   sync.Mutex
+	turn sync.Cond
+	next int
 }
 
-// run encodes every job from img, in parallel when the work is big enough.
-func (w *workers) run(img *image.RGBA, jobs []job, level int) {
+// run encodes every job from img, in parallel when the work is big enough,
+// and hands each image to c in job order.
+func (w *workers) run(img *image.RGBA, jobs []job, level int, c committer) {
 	pixels := 0
 	for i := range jobs {
 		pixels += jobs[i].r.Dx() * jobs[i].r.Dy()
@@ -184,7 +187,7 @@ func (w *workers) run(img *image.RGBA, jobs []job, level int) {
 	if pixels < parallelMinPixels || n < 2 {
 		enc := getEncoder(level)
 		for i := range jobs {
-			enc.encode(img, &jobs[i])
+			c.commitJob(i, enc.encode(img, &jobs[i]))
 		}
 		putEncoder(enc)
 		return
@@ -197,11 +200,13 @@ func (w *workers) run(img *image.RGBA, jobs []job, level int) {
 		}
 		w.encs = append(w.encs, enc)
 	}
-	var next atomic.Int64
+	w.turn.L = &w.mu
+	w.next = 0
+	var claim atomic.Int64
 	for _, enc := range w.encs[1:] {
-		w.wg.Go(func() { enc.drain(img, jobs, &next) })
+		w.wg.Go(func() { w.drain(enc, img, jobs, &claim, c) })
 	}
-	w.encs[0].drain(img, jobs, &next)
+	w.drain(w.encs[0], img, jobs, &claim, c)
 	w.wg.Wait()
 	for i, enc := range w.encs {
 		putEncoder(enc)
@@ -209,29 +214,36 @@ func (w *workers) run(img *image.RGBA, jobs []job, level int) {
 	}
 }
 
-// drain encodes jobs until none is left.
-func (enc *encoder) drain(img *image.RGBA, jobs []job, next *atomic.Int64) {
+// drain encodes jobs until none is left, committing each in its turn.
+func (w *workers) drain(enc *encoder, img *image.RGBA, jobs []job, claim *atomic.Int64, c committer) {
 	for {
-		i := int(next.Add(1) - 1)
+		i := int(claim.Add(1) - 1)
 		if i >= len(jobs) {
 			return
 		}
-		enc.encode(img, &jobs[i])
+		out := enc.encode(img, &jobs[i])
+		w.mu.Lock()
+		for w.next != i {
+			w.turn.Wait()
+		}
+		c.commitJob(i, out)
+		w.next++
+		w.turn.Broadcast()
+		w.mu.Unlock()
 	}
 }
 
-func (enc *encoder) encode(img *image.RGBA, j *job) {
-	if j.out == nil {
-		j.out = protocol.GetBuffer(0)
-	}
+// encode encodes j into enc.out and returns it.
+func (enc *encoder) encode(img *image.RGBA, j *job) []byte {
 	switch j.kind {
 	case kindJPEG:
-		j.out = enc.jpeg.encode(j.out[:0], img, j.r, j.quality)
+		enc.out = enc.jpeg.encode(enc.out[:0], img, j.r, j.quality)
 	case kindWebP:
-		j.out = enc.webp.encode(j.out[:0], img, j.r, j.quality)
+		enc.out = enc.webp.encode(enc.out[:0], img, j.r, j.quality)
 	default:
-		j.out = enc.png.encode(j.out[:0], img, j.r, false)
+		enc.out = enc.png.encode(enc.out[:0], img, j.r, false)
 	}
+	return enc.out
 }
 
 // photoLike reports whether r looks like a photo rather than text or UI,

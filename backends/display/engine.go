@@ -75,6 +75,9 @@ type Engine struct {
 	work   workers
 	scroll scrollState
 
+	// frame is the frame being appended to while jobs are encoded.
+	frame []byte
+
 	// Scratch reused across flushes.
 	ops   []op
 	jobs  []job

@@ -73,15 +73,7 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 		o.firstJob = len(e.jobs)
 		e.jobs = appendSplit(e.jobs, o.r, job{kind: kind, quality: quality})
 	}
-	e.work.run(e.fb, e.jobs, e.opts.CompressLevel)
-	dst = reserveFrame(dst, e.frameBytes(dst))
-	stream := e.opts.ImageStream
-	for i := range e.jobs {
-		j := &e.jobs[i]
-		dst = protocol.AppendImg(dst, stream, screenMode, 0, j.kind.mimetype(), j.r.Min.X, j.r.Min.Y)
-		dst = protocol.AppendBlob(dst, stream, j.out)
-		dst = protocol.AppendEnd(dst, stream)
-	}
+	dst = e.encodeJobs(dst)
 	// Lossiness is tracked per tile: only a lossless op covering a whole
 	// tile cleans it, and a lossy image taints every tile it touches even
 	// if a lossless op covers it too, since ops may overlap and images are
@@ -97,7 +89,6 @@ func (e *Engine) emit(dst []byte, lag time.Duration) []byte {
 			e.markTiles(e.jobs[i].r, e.lossy)
 		}
 	}
-	releaseJobs(e.jobs)
 	return dst
 }
 

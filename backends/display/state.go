@@ -12,14 +12,7 @@ func (e *Engine) AppendState(dst []byte) []byte {
 	// areas aside, which the joiner gets exact).
 	dst = protocol.AppendSize(dst, 0, e.fb.Rect.Dx(), e.fb.Rect.Dy())
 	e.jobs = appendSplit(e.jobs[:0], e.fb.Rect, job{})
-	e.work.run(e.fb, e.jobs, e.opts.CompressLevel)
-	stream := e.opts.ImageStream
-	for i := range e.jobs {
-		j := &e.jobs[i]
-		dst = protocol.AppendImg(dst, stream, screenMode, 0, "image/png", j.r.Min.X, j.r.Min.Y)
-		dst = protocol.AppendBlob(dst, stream, j.out)
-		dst = protocol.AppendEnd(dst, stream)
-	}
+	dst = e.encodeJobs(dst)
 	if e.cursorSet {
 		dst = e.appendCursor(dst)
 	}
