@@ -7,13 +7,21 @@ import (
 )
 
 // commitJob implements committer: it appends job i's image to e.frame,
-// growing the frame for the jobs still to come too, guessed from this
-// one's size, so that a big frame moves once or twice rather than at every
-// append.
+// first spilling the frame so far if that would make it too big, and
+// growing it for the jobs still to come too, guessed from this one's size,
+// so that a big frame moves once or twice rather than at every append.
 func (e *Engine) commitJob(i int, out []byte) {
 	j := &e.jobs[i]
-	if n := imgBytes(len(out)); len(e.frame)+n > cap(e.frame) {
-		e.frame = reserveFrame(e.frame, len(e.frame)+n*(len(e.jobs)-i))
+	n := imgBytes(len(out))
+	if e.spill != nil && len(e.frame) > 0 && len(e.frame)+n > SpillBytes {
+		e.frame = e.spill(e.frame)[:0]
+	}
+	if len(e.frame)+n > cap(e.frame) {
+		want := n * (len(e.jobs) - i)
+		if e.spill != nil {
+			want = min(want, max(n, SpillBytes))
+		}
+		e.frame = reserveFrame(e.frame, len(e.frame)+want)
 	}
 	stream := e.opts.ImageStream
 	e.frame = protocol.AppendImg(e.frame, stream, screenMode, 0, j.kind.mimetype(), j.r.Min.X, j.r.Min.Y)

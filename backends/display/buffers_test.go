@@ -1,6 +1,7 @@
 package display
 
 import (
+	"bytes"
 	"runtime"
 	"testing"
 
@@ -82,5 +83,68 @@ func TestEncoderSlots(t *testing.T) {
 	encoderPool.mu.Unlock()
 	if free > n {
 		t.Fatalf("free list keeps %d encoders, bound %d", free, n)
+	}
+}
+
+// TestSpill checks that Options.Spill gets a big frame in pieces of whole
+// instructions, each at most SpillBytes unless it is a single image, that
+// the pieces and Flush's result make up exactly the frame an engine
+// without Spill sends, and that a Spill taking its buffer (returning nil)
+// works as well as one copying it.
+func TestSpill(t *testing.T) {
+	for _, take := range []bool{false, true} {
+		var pieces [][]byte
+		spill := func(p []byte) []byte {
+			pieces = append(pieces, bytes.Clone(p))
+			if take {
+				return nil
+			}
+			return p[:0]
+		}
+		plain := newClient(t, 640, 480, Options{Lossless: true})
+		split := newClient(t, 640, 480, Options{Lossless: true, Spill: spill})
+		for i := range 3 {
+			// Noise in every other tile: many images, a few KB to tens of
+			// KB each; the last frame is noise everywhere, images bigger
+			// than SpillBytes.
+			for _, c := range []*client{plain, split} {
+				r := rng(i + 1)
+				img := c.e.Image()
+				for y := range 480 {
+					for x := range 640 {
+						if i < 2 && (x/TileSize+y/TileSize+i)%2 == 0 {
+							continue
+						}
+						v := r.next()
+						p := img.PixOffset(x, y)
+						img.Pix[p], img.Pix[p+1], img.Pix[p+2] = byte(v), byte(v>>8), byte(v>>16)
+					}
+				}
+				c.e.Damage(img.Rect)
+			}
+			want := plain.flush()
+			pieces = pieces[:0]
+			rest := split.e.Flush(nil, 0)
+			if len(pieces) < 2 {
+				t.Fatalf("frame %d (%d bytes): %d pieces spilled", i, len(want), len(pieces))
+			}
+			var got []byte
+			for _, p := range pieces {
+				if len(p) > SpillBytes && bytes.Count(p, []byte(".img,")) != 1 {
+					t.Fatalf("frame %d: a %d-byte piece holds several images", i, len(p))
+				}
+				if err := split.c.Apply(p); err != nil {
+					t.Fatalf("frame %d: piece: %v", i, err)
+				}
+				got = append(got, p...)
+			}
+			if err := split.c.Apply(rest); err != nil {
+				t.Fatal(err)
+			}
+			split.check("spilled frame")
+			if got = append(got, rest...); !bytes.Equal(got, want) {
+				t.Fatalf("frame %d: pieces differ from the whole frame", i)
+			}
+		}
 	}
 }

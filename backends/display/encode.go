@@ -24,14 +24,19 @@ const (
 	// sampleRows: the encoder heuristics look at every sampleRows-th row.
 	sampleRows = 8
 
-	maxJobPixels      = 128 << 10
+	// 64K-pixel PNG strips rather than 128K: a smaller strip of coloured
+	// text more often has few colours, so more strips are indexed and with
+	// fewer bits per pixel (BenchmarkScenario/full: 124.5 KiB per frame
+	// instead of 151.1, and less CPU), and an encoder's palette index is
+	// half the size; photos lose a little (video/lossless +3 % bytes).
+	maxJobPixels      = 64 << 10
 	parallelMinPixels = 64 << 10
 
 	// Lossy strips are smaller: the JPEG encoder keeps a strip's Huffman
 	// symbols (4 bytes each, 0.4 per pixel on the benchmark photo at q90,
-	// up to 1.5 reserved) for its optimised tables, per encoder. A 64K-pixel strip costs one more
-	// header per strip (1.3% more bytes on the 640x360 video benchmark) and
-	// saves that memory twice over.
+	// up to 1.5 reserved) for its optimised tables, per encoder. A
+	// 64K-pixel strip costs one more header per strip (1.3% more bytes on
+	// the 640x360 video benchmark) and saves that memory twice over.
 	maxLossyJobPixels = 64 << 10
 )
 

@@ -40,7 +40,20 @@ type Options struct {
 	// Each image is opened and ended before the next, so one index does;
 	// the caller must not use it for anything else.
 	ImageStream int
+	// Spill, if set, receives the frame Flush has built so far whenever
+	// appending the next image would take it past SpillBytes, and returns
+	// the buffer to go on appending to (its result may be nil). Backends
+	// pass their display's WriteFrame: users get a big frame in pieces of
+	// whole instructions, ended by the sync sent after Flush as before, and
+	// a full-screen frame never sits whole in memory while the previous
+	// one is still being written.
+	Spill func(part []byte) []byte
 }
+
+// SpillBytes is the frame size past which Flush hands the frame so far to
+// Options.Spill. It is well above protocol.KeepBytes, so that pieces are
+// passed on rather than copied.
+const SpillBytes = 128 << 10
 
 // Engine holds a framebuffer, a copy of what clients currently show, and
 // the changes pending for the next Flush.
@@ -75,8 +88,10 @@ type Engine struct {
 	work   workers
 	scroll scrollState
 
-	// frame is the frame being appended to while jobs are encoded.
+	// frame is the frame being appended to while jobs are encoded; spill
+	// is opts.Spill during Flush.
 	frame []byte
+	spill func([]byte) []byte
 
 	// Scratch reused across flushes.
 	ops   []op

@@ -26,7 +26,9 @@ func (e *Engine) Flush(dst []byte, lag time.Duration) []byte {
 		dst = e.detectScroll(dst)
 	}
 	e.plan(now)
+	e.spill = e.opts.Spill
 	dst = e.emit(dst, lag)
+	e.spill = nil
 	clear(e.damaged)
 	e.anyDamage = false
 	if e.cursorPending {

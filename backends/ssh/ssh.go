@@ -138,7 +138,7 @@ func (b *Backend) Open(ctx context.Context, owner backends.User, d backends.Disp
 	if owner.Params().String("hostname", "") == "" {
 		return nil, statusErr(protocol.StatusClientBadRequest, "No hostname given.", nil)
 	}
-	eng := display.New(1, 1, display.Options{Lossless: true, ImageStream: imageStream})
+	eng := display.New(1, 1, display.Options{Lossless: true, ImageStream: imageStream, Spill: d.WriteFrame})
 	eng.SetCursor(image.Pt(3, 8), ibeam)
 	rend, err := render.New(eng, render.Options{FontName: set.fontName, FontSize: set.fontSize, DPI: info.DPI})
 	if err != nil {

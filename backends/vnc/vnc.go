@@ -99,6 +99,7 @@ func (*Backend) Open(ctx context.Context, owner backends.User, d backends.Displa
 		WebP:          info.Accepts("image/webp"),
 		CompressLevel: p.Int("compress-level", 0),
 		ImageStream:   1,
+		Spill:         d.WriteFrame,
 	})
 	s := &session{
 		client:       client,
