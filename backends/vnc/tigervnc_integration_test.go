@@ -126,3 +126,18 @@ func TestTigerVNCVeNCryptThroughGoguacd(t *testing.T) {
 		t.Fatalf("pixel (10,10) = %v over VeNCrypt, want blue (errors %v)", v.canvas.Image().RGBAAt(10, 10), v.errs)
 	}
 }
+
+// VeNCrypt TLSVnc: anonymous Diffie-Hellman TLS (no certificate on the
+// server), then VNC authentication, through goguacd.
+func TestTigerVNCAnonymousTLSThroughGoguacd(t *testing.T) {
+	x := rfbtest.StartXvnc(t, "-SecurityTypes", "TLSVnc", "-PasswordFile", rfbtest.VNCPasswordFile(t, t.TempDir(), "anonpass"))
+	addr := startGoguacd(t)
+	host, port, _ := net.SplitHostPort(x.Addr)
+	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "password": "anonpass", "disable-display-resize": "true"})
+	v.pump(20*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 320 })
+	x.XSetRoot(t, "green")
+	green := color.RGBA{0, 255, 0, 255}
+	if !v.pump(30*time.Second, func() bool { return v.canvas.Image().RGBAAt(10, 10) == green }) {
+		t.Fatalf("pixel (10,10) = %v over anonymous TLS, want green (errors %v)", v.canvas.Image().RGBAAt(10, 10), v.errs)
+	}
+}

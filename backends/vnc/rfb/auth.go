@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/goguacd/goguacd/backends/vnc/anontls"
 )
 
 // VeNCrypt sub-types.
@@ -94,7 +96,7 @@ func (c *Client) veNCrypt() (bool, error) {
 	if ok != 1 {
 		return false, fmt.Errorf("%w: server refused VeNCrypt sub-type %d", ErrUnsupportedSecurity, sub)
 	}
-	if err := c.startTLS(); err != nil {
+	if err := c.startTLS(sub < veX509None); err != nil {
 		return false, err
 	}
 	switch sub {
@@ -133,11 +135,22 @@ func (c *Client) chooseSubtype(subs []uint32) uint32 {
 	return 0
 }
 
-// startTLS wraps the connection in TLS. Nothing may be buffered yet: the
-// server waits for our ClientHello.
-func (c *Client) startTLS() error {
+// startTLS wraps the connection in TLS: anonymous Diffie-Hellman for the
+// TLS* sub-types, as VNC servers implement them, certificate-based for the
+// X509* ones. Nothing may be buffered yet: the server waits for our
+// ClientHello.
+func (c *Client) startTLS(anon bool) error {
 	if c.br.Buffered() != 0 {
 		return protoErr("data before the TLS handshake")
+	}
+	if anon {
+		ac, err := anontls.Client(c.conn)
+		if err != nil {
+			return fmt.Errorf("rfb: anonymous TLS handshake: %w", err)
+		}
+		c.conn = ac
+		c.br.Reset(ac)
+		return nil
 	}
 	cfg := c.cfg.TLSConfig
 	if cfg == nil {

@@ -1,5 +1,6 @@
 // Package rfb is an RFB (VNC) client: it performs the RFB 3.3/3.7/3.8
-// handshake (security None, VNC Authentication and VeNCrypt over TLS),
+// handshake (security None, VNC Authentication and VeNCrypt over TLS:
+// anonymous for the TLS* sub-types, with a certificate for X509*),
 // decodes framebuffer updates (Raw, CopyRect, Hextile, ZRLE, Tight and the
 // Cursor, DesktopSize, ExtendedDesktopSize and LastRect pseudo-encodings)
 // into an *image.RGBA it owns, and reports every change to a Sink.

@@ -186,6 +186,62 @@ func TestTigerVNCVeNCrypt(t *testing.T) {
 	waitColour(t, c, color.RGBA{0, 0, 255, 255}, func() { x.XSetRoot(t, "blue") })
 }
 
+// TestTigerVNCAnonymousTLS: the TLS* sub-types, which TigerVNC serves
+// with GnuTLS anonymous Diffie-Hellman (no certificate), with each inner
+// authentication; and a wrong password through it.
+func TestTigerVNCAnonymousTLS(t *testing.T) {
+	for _, tt := range []struct {
+		sub string
+		cfg Config
+	}{
+		{"TLSNone", Config{}},
+		{"TLSVnc", Config{Password: "anonpass"}},
+		{"TLSPlain", Config{Username: "someone", Password: "x"}},
+	} {
+		t.Run(tt.sub, func(t *testing.T) {
+			args := []string{"-SecurityTypes", tt.sub}
+			switch tt.sub {
+			case "TLSVnc":
+				args = append(args, "-PasswordFile", rfbtest.VNCPasswordFile(t, t.TempDir(), "anonpass"))
+			case "TLSPlain":
+				// Xvnc checks Plain credentials with PAM against its
+				// PlainUsers list; nobody is listed, so it must refuse
+				// after a working TLS session.
+				args = append(args, "-PlainUsers", "nobody-here")
+			}
+			x := rfbtest.StartXvnc(t, args...)
+			if tt.sub == "TLSPlain" {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				c, err := Dial(ctx, "tcp", x.Addr, tt.cfg)
+				if err == nil {
+					c.Close()
+					t.Fatal("Plain login of an unlisted user accepted")
+				}
+				if !errors.Is(err, ErrAuthFailed) {
+					t.Fatalf("Plain login refused with %v, want ErrAuthFailed (the TLS session must work)", err)
+				}
+				return
+			}
+			c := dialXvnc(t, x.Addr, tt.cfg)
+			waitColour(t, c, color.RGBA{0, 0, 255, 255}, func() { x.XSetRoot(t, "blue") })
+		})
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		x := rfbtest.StartXvnc(t, "-SecurityTypes", "TLSVnc", "-PasswordFile", rfbtest.VNCPasswordFile(t, t.TempDir(), "anonpass"))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c, err := Dial(ctx, "tcp", x.Addr, Config{Password: "wrong"})
+		if err == nil {
+			c.Close()
+			t.Fatal("wrong password accepted")
+		}
+		if !errors.Is(err, ErrAuthFailed) {
+			t.Fatalf("wrong password: %v, want ErrAuthFailed", err)
+		}
+	})
+}
+
 // TestTigerVNCSetDesktopSize: Xvnc announces ExtendedDesktopSize and
 // accepts a resize from the client.
 func TestTigerVNCSetDesktopSize(t *testing.T) {

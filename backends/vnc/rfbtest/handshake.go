@@ -9,7 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
+	"sync"
+
+	"github.com/goguacd/goguacd/backends/vnc/anontls"
 )
 
 var errAuth = errors.New("rfbtest: authentication failed")
@@ -130,6 +134,10 @@ func vncResponse(password string, ch [16]byte) [16]byte {
 	return out
 }
 
+// anonGroup is the Diffie-Hellman group of every test server, made once:
+// finding a prime takes tens of milliseconds.
+var anonGroup = sync.OnceValues(func() (anontls.Group, error) { return anontls.NewGroup(1024) })
+
 // veNCrypt runs VeNCrypt 0.2, the TLS handshake and the inner auth.
 func (c *conn) veNCrypt() error {
 	s := c.s
@@ -162,9 +170,23 @@ func (c *conn) veNCrypt() error {
 	if err := c.write([]byte{1}); err != nil {
 		return err
 	}
-	tc := tls.Server(c.nc, s.tls)
-	if err := tc.Handshake(); err != nil {
-		return fmt.Errorf("rfbtest: TLS: %w", err)
+	// The TLS* sub-types are anonymous Diffie-Hellman, as in TigerVNC;
+	// the X509* ones present the certificate.
+	var tc net.Conn
+	if sub < X509None {
+		g, err := anonGroup()
+		if err != nil {
+			return err
+		}
+		if tc, err = anontls.Server(c.nc, g); err != nil {
+			return fmt.Errorf("rfbtest: anonymous TLS: %w", err)
+		}
+	} else {
+		t := tls.Server(c.nc, s.tls)
+		if err := t.Handshake(); err != nil {
+			return fmt.Errorf("rfbtest: TLS: %w", err)
+		}
+		tc = t
 	}
 	c.wmu.Lock()
 	c.nc = tc
