@@ -64,8 +64,9 @@ type Config struct {
 	ColorDepth int
 	// SwapRedBlue swaps the red and blue channels of everything shown.
 	SwapRedBlue bool
-	// TLSConfig is used for VeNCrypt TLS and X509 sub-types. nil means
-	// InsecureSkipVerify, as guacd/libvncclient do not verify either.
+	// TLSConfig is used for the VeNCrypt X509* sub-types (the TLS* ones
+	// are anonymous: package anontls). nil means InsecureSkipVerify, as
+	// guacd/libvncclient do not verify either.
 	TLSConfig *tls.Config
 	// Exclusive clears the ClientInit shared flag (other viewers are
 	// disconnected). The default is a shared session.
