@@ -1,6 +1,8 @@
 package rfbtest
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/des"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,21 +51,14 @@ func VNCPasswordFile(tb testing.TB, dir, password string) string {
 // StartXvnc runs Xvnc with extra args (security options) on a free display
 // and port, 320x240 at depth 24, until the test ends. It fails the test,
 // naming the package, when Xvnc is not installed.
+//
+// Xvnc picks the display itself (-displayfd): several test binaries start
+// servers at once, and choosing a free number here would race with them.
 func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 	tb.Helper()
 	bin, err := exec.LookPath("Xvnc")
 	if err != nil {
 		tb.Fatal("Xvnc not found: install the Debian package tigervnc-standalone-server (and x11-xserver-utils for xsetroot)")
-	}
-	display := -1
-	for d := 40; d < 200; d++ {
-		if displayFree(d) {
-			display = d
-			break
-		}
-	}
-	if display < 0 {
-		tb.Fatal("no free X display number")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -70,17 +66,25 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	all := append([]string{fmt.Sprintf(":%d", display), "-rfbport", fmt.Sprint(port), "-interface", "127.0.0.1",
+	dr, dw, err := os.Pipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer dr.Close()
+	all := append([]string{"-displayfd", "3", "-rfbport", fmt.Sprint(port), "-interface", "127.0.0.1",
 		"-geometry", "320x240", "-depth", "24", "-nolisten", "tcp", "-AlwaysShared"}, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, all...)
+	cmd.ExtraFiles = []*os.File{dw}
 	// SIGTERM, not the default SIGKILL: Xvnc then removes its lock file
 	// and socket, which would otherwise use up the display numbers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
+	logs := new(lockedBuffer)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	err = cmd.Start()
+	dw.Close()
+	if err != nil {
 		cancel()
 		tb.Fatalf("start Xvnc: %v", err)
 	}
@@ -91,6 +95,12 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 			tb.Logf("Xvnc output:\n%s", logs.String())
 		}
 	})
+	dr.SetReadDeadline(time.Now().Add(15 * time.Second))
+	line, err := bufio.NewReader(dr).ReadString('\n')
+	display, perr := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || perr != nil {
+		tb.Fatalf("Xvnc did not report its display (%q, %v)\n%s", line, err, logs.String())
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -107,30 +117,23 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 	return &Xvnc{Display: display, Addr: addr}
 }
 
-// displayFree reports whether X display d can be used: no lock file, or
-// one left by a server that is gone (whose lock and socket it removes, as
-// X servers themselves do with stale locks).
-func displayFree(d int) bool {
-	lock := fmt.Sprintf("/tmp/.X%d-lock", d)
-	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", d)
-	b, err := os.ReadFile(lock)
-	if os.IsNotExist(err) {
-		_, err := os.Stat(sock)
-		return os.IsNotExist(err)
-	}
-	if err != nil {
-		return false
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
-		return false
-	}
-	if os.Remove(lock) != nil {
-		return false
-	}
-	_ = os.Remove(sock)
-	_, err = os.Stat(sock)
-	return os.IsNotExist(err)
+// lockedBuffer collects a process's output: exec copies into it on its
+// own goroutine while a failing test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // XSetRoot paints the root window with xsetroot (x11-xserver-utils); a
