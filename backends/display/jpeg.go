@@ -173,9 +173,11 @@ func (e *jpegEncoder) transform(img *image.RGBA, r image.Rectangle, mx, my int) 
 	e.pred = [3]int32{}
 	e.syms = e.syms[:0]
 	for by := range my {
-		// symbols stores by index: room for a row of MCUs at their worst.
-		e.syms = slices.Grow(e.syms, mx*len(e.blk))
 		for bx := range mx {
+			// symbols stores by index: room for one MCU at its worst.
+			// Reserving a row of MCUs at once kept up to 120 KB of
+			// headroom per encoder on wide strips.
+			e.syms = slices.Grow(e.syms, len(e.blk))
 			x0, y0 := bx*16, by*16
 			pix, stride := img.Pix[img.PixOffset(r.Min.X+x0, r.Min.Y+y0):], img.Stride
 			if x0+16 > w || y0+16 > h {
