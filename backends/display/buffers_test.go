@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/goguacd/goguacd/protocol"
 )
@@ -146,5 +147,32 @@ func TestSpill(t *testing.T) {
 				t.Fatalf("frame %d: pieces differ from the whole frame", i)
 			}
 		}
+	}
+}
+
+// TestEncoderIdleTrim checks that encoders left unused for encoderIdle
+// leave the pool when another is given back, and recent ones stay.
+func TestEncoderIdleTrim(t *testing.T) {
+	t0 := time.Unix(1e9, 0)
+	now := t0
+	encoderNow = func() time.Time { return now }
+	t.Cleanup(func() { encoderNow = time.Now })
+	const level = 3 // a level no other test uses
+	mk := func(idle time.Time) *encoder { return &encoder{png: newPNGEncoder(level), idleSince: idle} }
+	old, young, top := mk(t0), mk(t0.Add(encoderIdle/2)), mk(t0.Add(encoderIdle-time.Millisecond))
+	encoderPool.mu.Lock()
+	encoderPool.free[level] = []*encoder{old, young, top}
+	encoderPool.mu.Unlock()
+	now = t0.Add(encoderIdle)
+	enc := getEncoder(level)
+	if enc != top {
+		t.Fatal("the pool did not hand out the most recently used encoder")
+	}
+	putEncoder(enc)
+	encoderPool.mu.Lock()
+	free := append([]*encoder(nil), encoderPool.free[level]...)
+	encoderPool.mu.Unlock()
+	if len(free) != 2 || free[0] != young || free[1] != top {
+		t.Fatalf("free list %v, want [young top] (old dropped)", free)
 	}
 }

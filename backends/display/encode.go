@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/zlib"
 )
@@ -90,9 +91,10 @@ func appendSplit(jobs []job, r image.Rectangle, j job) []job {
 
 // encoder holds one worker's reusable encoding state.
 type encoder struct {
-	png  *pngEncoder
-	jpeg jpegEncoder
-	webp webpEncoder
+	png       *pngEncoder
+	jpeg      jpegEncoder
+	webp      webpEncoder
+	idleSince time.Time // when it was last given back to the pool
 	// out holds the last job's image until it is committed to the frame.
 	// One per worker, not one per job: a full-screen frame's images would
 	// otherwise all be alive at once beside the frame they are copied
@@ -102,12 +104,14 @@ type encoder struct {
 }
 
 // encoderPool shares encoders among every engine of the process, per
-// deflate level: an encoder's state is megabytes (deflate window and hash
-// table, JPEG coefficients), and an idle connection should hold none. At
-// most GOMAXPROCS encoders exist in use at once, which makes it the
-// bounded worker pool of the whole process: connections flushing together
-// take turns for the cores instead of each growing its own encoders, and
-// the free list keeps as many, so steady-state frames allocate nothing.
+// deflate level: an encoder's state is about half a megabyte (deflate
+// window, hash table and tokens, PNG palette index, JPEG symbols), and an
+// idle connection should hold none. At most GOMAXPROCS encoders exist in
+// use at once, which makes it the bounded worker pool of the whole
+// process: connections flushing together take turns for the cores instead
+// of each growing its own encoders, and the free list keeps as many as
+// were used in the last encoderIdle, so steady-state frames allocate
+// nothing.
 var encoderPool struct {
 	mu    sync.Mutex
 	free  [zlib.BestCompression + 1][]*encoder
@@ -154,13 +158,38 @@ func takeEncoder(level int) *encoder {
 }
 
 func putEncoder(enc *encoder) {
+	now := encoderNow()
+	enc.idleSince = now
 	encoderPool.mu.Lock()
-	if free := encoderPool.free[enc.png.level]; len(free) < cap(encoderPool.slots) {
-		encoderPool.free[enc.png.level] = append(free, enc)
+	free := encoderPool.free[enc.png.level]
+	// Encoders idle for encoderIdle are dropped: a burst of parallel work
+	// (a connection's first screen, a full-screen redraw) would otherwise
+	// leave every worker's state (about half a megabyte each) behind for
+	// good, though steady updates need one or two. The list is in order
+	// of return, so the idle ones are at the front.
+	n := 0
+	for n < len(free) && now.Sub(free[n].idleSince) >= encoderIdle {
+		n++
 	}
+	if n > 0 {
+		m := copy(free, free[n:])
+		clear(free[m:])
+		free = free[:m]
+	}
+	if len(free) < cap(encoderPool.slots) {
+		free = append(free, enc)
+	}
+	encoderPool.free[enc.png.level] = free
 	encoderPool.mu.Unlock()
 	<-encoderPool.slots
 }
+
+// encoderIdle is how long a free encoder is kept unused; encoderNow is
+// the clock, replaced in tests.
+var (
+	encoderIdle = 2 * time.Second
+	encoderNow  = time.Now
+)
 
 // committer receives encoded jobs in job order: out is job i's image,
 // valid only during the call.
