@@ -3,6 +3,7 @@ package protocol
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // KeepBytes is the largest output buffer an owner (a display engine, a
@@ -20,8 +21,18 @@ const KeepBytes = 64 << 10
 var bigBuffers struct {
 	mu    sync.Mutex
 	free  [][]byte
-	bytes int // total capacity of free
+	since []time.Time // when each free buffer was given back
+	bytes int         // total capacity of free
 }
+
+// bufferIdle is how long a free buffer is kept unused: a burst (a first
+// full screen, a redraw, a slow user's backlog) would otherwise leave up
+// to maxFreeBytes parked in the heap for good. bufferNow is the clock,
+// replaced in tests.
+var (
+	bufferIdle = 2 * time.Second
+	bufferNow  = time.Now
+)
 
 // maxFreeBytes bounds the free list's memory: a burst of huge frames (a
 // first full-screen PNG) must not leave megabytes parked for good.
@@ -48,14 +59,21 @@ func GetBuffer(n int) []byte {
 	if best < 0 {
 		return nil
 	}
-	free := bigBuffers.free
-	b := free[best]
-	last := len(free) - 1
-	free[best] = free[last]
-	free[last] = nil
-	bigBuffers.free = free[:last]
-	bigBuffers.bytes -= cap(b)
+	b := bigBuffers.free[best]
+	removeBuffer(best)
 	return b[:0]
+}
+
+// removeBuffer takes free buffer i off the list, keeping the others in
+// the order they were given back. mu must be held.
+func removeBuffer(i int) {
+	bb := &bigBuffers
+	bb.bytes -= cap(bb.free[i])
+	copy(bb.free[i:], bb.free[i+1:])
+	copy(bb.since[i:], bb.since[i+1:])
+	last := len(bb.free) - 1
+	bb.free[last] = nil
+	bb.free, bb.since = bb.free[:last], bb.since[:last]
 }
 
 // PutBuffer offers b for reuse and reports whether it was taken. Buffers
@@ -64,14 +82,20 @@ func PutBuffer(b []byte) bool {
 	if cap(b) <= KeepBytes {
 		return false
 	}
+	now := bufferNow()
 	bigBuffers.mu.Lock()
 	defer bigBuffers.mu.Unlock()
+	// The oldest come first: drop those unused for bufferIdle.
+	for len(bigBuffers.free) > 0 && now.Sub(bigBuffers.since[0]) >= bufferIdle {
+		removeBuffer(0)
+	}
 	// Enough for every worker's strip and every busy connection's frame
 	// and queue.
 	if len(bigBuffers.free) >= 4*runtime.GOMAXPROCS(0) || bigBuffers.bytes+cap(b) > maxFreeBytes {
 		return false
 	}
 	bigBuffers.free = append(bigBuffers.free, b[:0])
+	bigBuffers.since = append(bigBuffers.since, now)
 	bigBuffers.bytes += cap(b)
 	return true
 }

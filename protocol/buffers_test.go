@@ -3,6 +3,7 @@ package protocol
 import (
 	"runtime"
 	"testing"
+	"time"
 )
 
 func drainBuffers() {
@@ -72,5 +73,34 @@ func TestGetBufferFits(t *testing.T) {
 		if b != nil && bigBuffers.bytes != 600<<10-cap(b) {
 			t.Errorf("GetBuffer(%d): free list counts %d bytes, want %d", tc.n, bigBuffers.bytes, 600<<10-cap(b))
 		}
+	}
+}
+
+// TestBufferIdleTrim checks that free buffers unused for bufferIdle leave
+// the list when another is given back, and recent ones stay.
+func TestBufferIdleTrim(t *testing.T) {
+	drainBuffers()
+	defer drainBuffers()
+	now := time.Unix(1e9, 0)
+	bufferNow = func() time.Time { return now }
+	defer func() { bufferNow = time.Now }()
+	old, young := make([]byte, 0, KeepBytes+1), make([]byte, 0, KeepBytes+2)
+	PutBuffer(old)
+	now = now.Add(bufferIdle / 2)
+	PutBuffer(young)
+	now = now.Add(bufferIdle / 2)
+	last := make([]byte, 0, KeepBytes+3)
+	if !PutBuffer(last) {
+		t.Fatal("buffer refused")
+	}
+	var caps []int
+	for b := GetBuffer(0); b != nil; b = GetBuffer(0) {
+		caps = append(caps, cap(b))
+	}
+	if len(caps) != 2 || caps[0] != KeepBytes+3 || caps[1] != KeepBytes+2 {
+		t.Fatalf("free buffers %v, want the young and the last (the old one dropped)", caps)
+	}
+	if bigBuffers.bytes != 0 {
+		t.Fatalf("empty free list counts %d bytes", bigBuffers.bytes)
 	}
 }
