@@ -39,17 +39,7 @@ type connection struct {
 var _ backends.Display = (*connection)(nil)
 
 // Write implements backends.Display.
-func (c *connection) Write(p []byte) {
-	c.mu.Lock()
-	for u := range c.users {
-		u.broadcast(p)
-	}
-	if c.rec != nil {
-		c.rec.output(p)
-	}
-	c.mu.Unlock()
-	c.srv.metrics.broadcastBytes.Add(float64(len(p)))
-}
+func (c *connection) Write(p []byte) { c.broadcast(p, nil) }
 
 // WriteFrame implements backends.Display. Users queue the buffer itself,
 // not a copy: with a big screen's frames queued for several users, one
@@ -61,17 +51,23 @@ func (c *connection) WriteFrame(b []byte) []byte {
 	}
 	f := &frame{b: b}
 	f.refs.Store(1)
-	c.mu.Lock()
-	for u := range c.users {
-		u.broadcastFrame(f)
-	}
-	if c.rec != nil {
-		c.rec.output(b)
-	}
-	c.mu.Unlock()
-	c.srv.metrics.broadcastBytes.Add(float64(len(b)))
+	c.broadcast(b, f)
 	f.release()
 	return nil
+}
+
+// broadcast queues p for every attached user, as the shared frame f when
+// f is not nil (p is then f.b), and records it.
+func (c *connection) broadcast(p []byte, f *frame) {
+	c.mu.Lock()
+	for u := range c.users {
+		u.push(p, f, true)
+	}
+	if c.rec != nil {
+		c.rec.output(p)
+	}
+	c.mu.Unlock()
+	c.srv.metrics.broadcastBytes.Add(float64(len(p)))
 }
 
 // EndFrame implements backends.Display.
@@ -79,7 +75,7 @@ func (c *connection) EndFrame(frames int) {
 	c.mu.Lock()
 	c.syncB = protocol.AppendSync(c.syncB[:0], monotonicMillis(), frames)
 	for u := range c.users {
-		u.broadcast(c.syncB)
+		u.push(c.syncB, nil, true)
 	}
 	if c.rec != nil {
 		c.rec.output(c.syncB)

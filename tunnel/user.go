@@ -62,11 +62,6 @@ func (u *user) Attach() {
 	u.mu.Unlock()
 }
 
-func (u *user) broadcast(p []byte) { u.push(p, nil, true) }
-
-// broadcastFrame queues a shared frame without copying it.
-func (u *user) broadcastFrame(f *frame) { u.push(f.b, f, true) }
-
 // segment is a run of queued bytes: queue[off:end], or a shared frame.
 type segment struct {
 	f        *frame

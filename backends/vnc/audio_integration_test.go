@@ -3,7 +3,6 @@
 package vnc_test
 
 import (
-	"bytes"
 	"encoding/binary"
 	"io"
 	"math"
@@ -11,30 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/goguacd/goguacd/backends/vnc/rfbtest"
 )
-
-// lockedBuffer collects a child's stderr for failure messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // pulseEnv keeps PulseAudio's files (cookie, runtime, state) in dir.
 func pulseEnv(dir string) []string {
@@ -57,7 +37,7 @@ func startPulse(t *testing.T) string {
 		"-L", "module-null-sink sink_name=goguacd_test",
 		"-L", "module-native-protocol-unix socket="+sock+" auth-anonymous=1")
 	cmd.Env = pulseEnv(dir)
-	logs := &lockedBuffer{}
+	logs := &rfbtest.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting pulseaudio: %v", err)
@@ -115,7 +95,7 @@ func playTone(t *testing.T, sock string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &rfbtest.LockedBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting pacat: %v", err)

@@ -80,7 +80,7 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 	// and socket, which would otherwise use up the display numbers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
-	logs := new(lockedBuffer)
+	logs := new(LockedBuffer)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	err = cmd.Start()
 	dw.Close()
@@ -117,20 +117,23 @@ func StartXvnc(tb testing.TB, args ...string) *Xvnc {
 	return &Xvnc{Display: display, Addr: addr}
 }
 
-// lockedBuffer collects a process's output: exec copies into it on its
-// own goroutine while a failing test may read it.
-type lockedBuffer struct {
+// LockedBuffer collects a child process's output for failure messages:
+// exec copies into it on its own goroutine while a failing test may read
+// it.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+// Write implements io.Writer.
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+// String returns what was written so far.
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
