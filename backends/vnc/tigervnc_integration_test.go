@@ -116,28 +116,26 @@ func TestTigerVNCVeNCryptThroughGoguacd(t *testing.T) {
 	os.WriteFile(keyFile, keyPEM, 0o600)
 	x := rfbtest.StartXvnc(t, "-SecurityTypes", "X509Vnc", "-PasswordFile", rfbtest.VNCPasswordFile(t, dir, "tlspass"),
 		"-X509Cert", certFile, "-X509Key", keyFile)
-	addr := startGoguacd(t)
-	host, port, _ := net.SplitHostPort(x.Addr)
-	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "password": "tlspass", "disable-display-resize": "true"})
-	v.pump(20*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 320 })
-	x.XSetRoot(t, "blue")
-	blue := color.RGBA{0, 0, 255, 255}
-	if !v.pump(30*time.Second, func() bool { return v.canvas.Image().RGBAAt(10, 10) == blue }) {
-		t.Fatalf("pixel (10,10) = %v over VeNCrypt, want blue (errors %v)", v.canvas.Image().RGBAAt(10, 10), v.errs)
-	}
+	rootThroughGoguacd(t, x, "tlspass", "blue", color.RGBA{0, 0, 255, 255})
 }
 
 // VeNCrypt TLSVnc: anonymous Diffie-Hellman TLS (no certificate on the
 // server), then VNC authentication, through goguacd.
 func TestTigerVNCAnonymousTLSThroughGoguacd(t *testing.T) {
 	x := rfbtest.StartXvnc(t, "-SecurityTypes", "TLSVnc", "-PasswordFile", rfbtest.VNCPasswordFile(t, t.TempDir(), "anonpass"))
+	rootThroughGoguacd(t, x, "anonpass", "green", color.RGBA{0, 255, 0, 255})
+}
+
+// rootThroughGoguacd opens x through a goguacd with password, paints its
+// root window with the named colour and waits for a client to show want.
+func rootThroughGoguacd(t *testing.T, x *rfbtest.Xvnc, password, colour string, want color.RGBA) {
+	t.Helper()
 	addr := startGoguacd(t)
 	host, port, _ := net.SplitHostPort(x.Addr)
-	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "password": "anonpass", "disable-display-resize": "true"})
+	v := connectVNC(t, addr, map[string]string{"hostname": host, "port": port, "password": password, "disable-display-resize": "true"})
 	v.pump(20*time.Second, func() bool { return v.canvas.Image() != nil && v.canvas.Image().Rect.Dx() == 320 })
-	x.XSetRoot(t, "green")
-	green := color.RGBA{0, 255, 0, 255}
-	if !v.pump(30*time.Second, func() bool { return v.canvas.Image().RGBAAt(10, 10) == green }) {
-		t.Fatalf("pixel (10,10) = %v over anonymous TLS, want green (errors %v)", v.canvas.Image().RGBAAt(10, 10), v.errs)
+	x.XSetRoot(t, colour)
+	if !v.pump(30*time.Second, func() bool { return v.canvas.Image().RGBAAt(10, 10) == want }) {
+		t.Fatalf("pixel (10,10) = %v, want %s %v (errors %v)", v.canvas.Image().RGBAAt(10, 10), colour, want, v.errs)
 	}
 }

@@ -60,9 +60,9 @@ const (
 	maxPlaintext = 1 << 14
 	// An AEAD record adds the 8-byte explicit nonce and the 16-byte tag;
 	// RFC 5246 allows up to 2048 bytes of expansion.
-	maxRecord  = maxPlaintext + 2048
-	gcmExplict = 8
-	version12  = 0x0303
+	maxRecord   = maxPlaintext + 2048
+	gcmExplicit = 8
+	version12   = 0x0303
 
 	// Groups outside these bounds are refused: below 1024 bits the key
 	// exchange is breakable (Logjam), above 8192 a hostile server could
@@ -415,7 +415,7 @@ func (h *halfConn) seal(dst []byte, typ byte, p []byte) []byte {
 		dst = append(dst, typ, 3, 3, byte(len(p)>>8), byte(len(p)))
 		return append(dst, p...)
 	}
-	n := gcmExplict + len(p) + h.aead.Overhead()
+	n := gcmExplicit + len(p) + h.aead.Overhead()
 	dst = append(dst, typ, 3, 3, byte(n>>8), byte(n))
 	var nonce [12]byte
 	copy(nonce[:4], h.salt[:])
@@ -484,13 +484,13 @@ func (c *Conn) readRecord() (typ byte, payload []byte, err error) {
 
 // open decrypts record body b of type typ in place.
 func (h *halfConn) open(typ byte, b []byte) ([]byte, error) {
-	if len(b) < gcmExplict+h.aead.Overhead() {
+	if len(b) < gcmExplicit+h.aead.Overhead() {
 		return nil, fmt.Errorf("%w: %d-byte protected record", ErrRecord, len(b))
 	}
 	var nonce [12]byte
 	copy(nonce[:4], h.salt[:])
-	copy(nonce[4:], b[:gcmExplict])
-	ct := b[gcmExplict:]
+	copy(nonce[4:], b[:gcmExplicit])
+	ct := b[gcmExplicit:]
 	var aad [13]byte
 	binary.BigEndian.PutUint64(aad[:], h.seq)
 	aad[8], aad[9], aad[10] = typ, 3, 3
