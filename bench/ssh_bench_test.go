@@ -27,6 +27,7 @@ import (
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/display"
 	"github.com/goguacd/goguacd/backends/display/displaytest"
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/backends/ssh"
 	"github.com/goguacd/goguacd/backends/ssh/render"
 	"github.com/goguacd/goguacd/backends/ssh/term"
@@ -270,7 +271,7 @@ func (c *sshClient) typeText(s string) {
 }
 
 // referenceScreen renders a fresh terminal fed what the shell wrote.
-func referenceScreen(tb testing.TB, feed func(w io.Writer)) *image.RGBA {
+func referenceScreen(tb testing.TB, feed func(w io.Writer)) *rgb.Image {
 	tb.Helper()
 	eng := display.New(1, 1, display.Options{Lossless: true})
 	r, err := render.New(eng, render.Options{DPI: 96})
@@ -284,7 +285,7 @@ func referenceScreen(tb testing.TB, feed func(w io.Writer)) *image.RGBA {
 	return eng.Image()
 }
 
-func sameScreen(a, b *image.RGBA) bool {
+func sameScreen(a *image.RGBA, b *rgb.Image) bool {
 	return a != nil && b != nil && a.Rect == b.Rect && displaytest.DiffPixels(a, b) == 0
 }
 

@@ -25,7 +25,7 @@ func TestFlushReusesBuffers(t *testing.T) {
 		for _, c := range []*client{a, b} {
 			r := rng(i*7 + 1)
 			img := c.e.Image()
-			for p := 0; p < len(img.Pix); p += 4 {
+			for p := 0; p < len(img.Pix); p += 3 {
 				v := r.next()
 				img.Pix[p], img.Pix[p+1], img.Pix[p+2] = byte(v), byte(v>>8), byte(v>>16)
 			}

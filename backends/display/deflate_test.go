@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	kflate "github.com/klauspost/compress/flate"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // deflateInputs are the shapes deflate must handle: empty, tiny,
@@ -47,22 +49,18 @@ func deflateInputs() map[string][]byte {
 	}
 	// Up-filtered RGB rows of a photo, as PNG compresses them: few and
 	// far matches among many literals, the longest codes.
-	photo := image.NewRGBA(image.Rect(0, 0, scrW, scrH))
+	photo := rgb.New(image.Rect(0, 0, scrW, scrH))
 	drawVideo(photo, 1)
 	var prev []byte
-	rgb := make([]byte, 0, 3*videoRect.Dx()*videoRect.Dy()+videoRect.Dy())
+	filtered := make([]byte, 0, 3*videoRect.Dx()*videoRect.Dy()+videoRect.Dy())
 	for y := videoRect.Min.Y; y < videoRect.Max.Y; y++ {
-		rgb = append(rgb, filterUp)
-		row := photo.Pix[photo.PixOffset(videoRect.Min.X, y):photo.PixOffset(videoRect.Max.X, y)]
-		cur := make([]byte, 0, len(row))
-		for i := 0; i < len(row); i += 4 {
-			cur = append(cur, row[i], row[i+1], row[i+2])
-		}
+		filtered = append(filtered, filterUp)
+		cur := photo.Pix[photo.PixOffset(videoRect.Min.X, y):photo.PixOffset(videoRect.Max.X, y)]
 		for i, v := range cur {
 			if prev != nil {
 				v -= prev[i]
 			}
-			rgb = append(rgb, v)
+			filtered = append(filtered, v)
 		}
 		prev = cur
 	}
@@ -78,7 +76,7 @@ func deflateInputs() map[string][]byte {
 		"noise":  noise,
 		"mixed":  mixed,
 		"lz":     lz,
-		"photo":  rgb,
+		"photo":  filtered,
 		"period": bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7}, 40000),
 	}
 }

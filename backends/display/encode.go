@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zlib"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // JPEG policy, as in guacd's display worker: lossy only for areas that
@@ -212,7 +214,7 @@ type workers struct {
 
 // run encodes every job from img, in parallel when the work is big enough,
 // and hands each image to c in job order.
-func (w *workers) run(img *image.RGBA, jobs []job, level int, c committer) {
+func (w *workers) run(img *rgb.Image, jobs []job, level int, c committer) {
 	pixels := 0
 	for i := range jobs {
 		pixels += jobs[i].r.Dx() * jobs[i].r.Dy()
@@ -249,7 +251,7 @@ func (w *workers) run(img *image.RGBA, jobs []job, level int, c committer) {
 }
 
 // drain encodes jobs until none is left, committing each in its turn.
-func (w *workers) drain(enc *encoder, img *image.RGBA, jobs []job, claim *atomic.Int64, c committer) {
+func (w *workers) drain(enc *encoder, img *rgb.Image, jobs []job, claim *atomic.Int64, c committer) {
 	for {
 		i := int(claim.Add(1) - 1)
 		if i >= len(jobs) {
@@ -268,14 +270,14 @@ func (w *workers) drain(enc *encoder, img *image.RGBA, jobs []job, claim *atomic
 }
 
 // encode encodes j into enc.out and returns it.
-func (enc *encoder) encode(img *image.RGBA, j *job) []byte {
+func (enc *encoder) encode(img *rgb.Image, j *job) []byte {
 	switch j.kind {
 	case kindJPEG:
 		enc.out = enc.jpeg.encode(enc.out[:0], img, j.r, j.quality)
 	case kindWebP:
 		enc.out = enc.webp.encode(enc.out[:0], img, j.r, j.quality)
 	default:
-		enc.out = enc.png.encode(enc.out[:0], img, j.r, false)
+		enc.out = enc.png.encode(enc.out[:0], img, j.r)
 	}
 	return enc.out
 }
@@ -283,14 +285,14 @@ func (enc *encoder) encode(img *image.RGBA, j *job) []byte {
 // photoLike reports whether r looks like a photo rather than text or UI,
 // by guacd's measure: fewer than four equal horizontal neighbours per
 // differing one. A sample of rows is enough to tell.
-func photoLike(img *image.RGBA, r image.Rectangle) bool {
+func photoLike(img *rgb.Image, r image.Rectangle) bool {
 	same, diff := 0, 0
-	n := 4 * r.Dx()
+	n := 3 * r.Dx()
 	for y := r.Min.Y; y < r.Max.Y; y += sampleRows {
 		o := img.PixOffset(r.Min.X, y)
 		row := img.Pix[o : o+n]
-		for x := 4; x < n; x += 4 {
-			if row[x] == row[x-4] && row[x+1] == row[x-3] && row[x+2] == row[x-2] {
+		for x := 3; x < n; x += 3 {
+			if row[x] == row[x-3] && row[x+1] == row[x-2] && row[x+2] == row[x-1] {
 				same++
 			} else {
 				diff++

@@ -7,6 +7,8 @@ package display
 import (
 	"image"
 	"time"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // MaxSize caps the screen width and height, as guacd does
@@ -59,7 +61,7 @@ const SpillBytes = 128 << 10
 // the changes pending for the next Flush.
 type Engine struct {
 	opts Options
-	fb   *image.RGBA // what the producer draws into
+	fb   *rgb.Image // what the producer draws into
 	// shown records what clients show once pending moves are applied,
 	// as a hash per tile-wide row segment (see shown.go).
 	shown []uint64
@@ -119,7 +121,7 @@ func New(w, h int, opts Options) *Engine {
 // NewFor returns an engine whose framebuffer is img (at most MaxSize), for
 // a producer that decodes into its own buffer (an RFB client): the engine
 // allocates no framebuffer of its own. See UseImage.
-func NewFor(img *image.RGBA, opts Options) *Engine {
+func NewFor(img *rgb.Image, opts Options) *Engine {
 	e := newEngine(opts)
 	e.setImage(img, false)
 	return e
@@ -137,9 +139,9 @@ func newEngine(opts Options) *Engine {
 // only while every user accepts image/webp. It applies from the next Flush.
 func (e *Engine) SetWebP(on bool) { e.opts.WebP = on }
 
-// Image returns the framebuffer producers draw into. Its alpha channel is
-// ignored. After Resize the caller must fetch it again.
-func (e *Engine) Image() *image.RGBA { return e.fb }
+// Image returns the framebuffer producers draw into. After Resize the
+// caller must fetch it again.
+func (e *Engine) Image() *rgb.Image { return e.fb }
 
 // Damage records that pixels within r may have changed.
 func (e *Engine) Damage(r image.Rectangle) {
@@ -199,9 +201,9 @@ func (e *Engine) CopyApplied(src image.Rectangle, dst image.Point) { e.copyRect(
 // own buffer (an RFB client) and replaced it, e.g. on a resize: the engine
 // then keeps no copy of it. A size different from the screen's resizes the
 // screen (at most MaxSize) to img's content; either way the next Flush
-// sends whatever differs from what clients show. Its alpha is ignored. The
+// sends whatever differs from what clients show. The
 // producer must not write to img while Flush or AppendState runs.
-func (e *Engine) UseImage(img *image.RGBA) {
+func (e *Engine) UseImage(img *rgb.Image) {
 	switch {
 	case img == e.fb:
 	case img.Rect == e.fb.Rect:
@@ -249,8 +251,8 @@ func (e *Engine) carry(flags []bool, src image.Rectangle, d image.Point) bool {
 }
 
 // moveRect copies the pixels of r, within img, by d, handling overlap.
-func moveRect(img *image.RGBA, r image.Rectangle, d image.Point) {
-	n := 4 * r.Dx()
+func moveRect(img *rgb.Image, r image.Rectangle, d image.Point) {
+	n := 3 * r.Dx()
 	copyRow := func(y int) {
 		s := img.PixOffset(r.Min.X, y)
 		t := img.PixOffset(r.Min.X+d.X, y+d.Y)
@@ -268,7 +270,7 @@ func moveRect(img *image.RGBA, r image.Rectangle, d image.Point) {
 }
 
 // Resize changes the screen size, clamped to 1..MaxSize. The overlapping
-// area keeps its pixels; new area is opaque black. The framebuffer is
+// area keeps its pixels; new area is black. The framebuffer is
 // replaced: fetch Image again.
 func (e *Engine) Resize(w, h int) {
 	if w == e.fb.Rect.Dx() && h == e.fb.Rect.Dy() {
@@ -279,20 +281,17 @@ func (e *Engine) Resize(w, h int) {
 
 func (e *Engine) resize(w, h int, keep bool) {
 	w, h = min(max(w, 1), MaxSize), min(max(h, 1), MaxSize)
-	fb := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := 3; i < len(fb.Pix); i += 4 {
-		fb.Pix[i] = 0xff
-	}
+	fb := rgb.New(image.Rect(0, 0, w, h))
 	if keep {
 		// Clients keep the overlapping part of a resized layer.
-		copyPixels(fb, e.fb, fb.Rect.Intersect(e.fb.Rect))
+		fb.Copy(e.fb, fb.Rect)
 	}
 	e.setImage(fb, keep)
 }
 
 // setImage makes fb the framebuffer at its size. With keep, what clients
 // show of the overlapping area is kept, as they keep it on a resize.
-func (e *Engine) setImage(fb *image.RGBA, keep bool) {
+func (e *Engine) setImage(fb *rgb.Image, keep bool) {
 	w, h := fb.Rect.Dx(), fb.Rect.Dy()
 	if fb.Rect.Min != (image.Point{}) || w < 1 || h < 1 || w > MaxSize || h > MaxSize {
 		panic("display: framebuffer not within 1..MaxSize at the origin")
@@ -318,15 +317,6 @@ func (e *Engine) setImage(fb *image.RGBA, keep bool) {
 	e.lossy, e.lastDirty = lossy, lastDirty
 	e.moves = append(e.moves, move{size: image.Pt(w, h)})
 	e.Damage(fb.Rect)
-}
-
-// copyPixels copies the pixels of r from src to dst at the same place.
-func copyPixels(dst, src *image.RGBA, r image.Rectangle) {
-	n := 4 * r.Dx()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		s, t := src.PixOffset(r.Min.X, y), dst.PixOffset(r.Min.X, y)
-		copy(dst.Pix[t:t+n], src.Pix[s:s+n])
-	}
 }
 
 // SetCursor sets the pointer image and its hotspot; img is copied. A nil

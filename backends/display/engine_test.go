@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/goguacd/goguacd/backends/display/displaytest"
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -99,7 +100,7 @@ func randomOps(c *client, r *rng, n int) {
 		case 8: // scroll reported as damage
 			dy := int(r.next()%40) - 20
 			rr := image.Rect(0, 0, w, h)
-			tmp := image.NewRGBA(rr)
+			tmp := rgb.New(rr)
 			copy(tmp.Pix, img.Pix)
 			moveRect(tmp, rr.Intersect(rr.Sub(image.Pt(0, dy))), image.Pt(0, dy))
 			copy(img.Pix, tmp.Pix)
@@ -409,7 +410,7 @@ func TestScreenDrawnWithOver(t *testing.T) {
 	e.CopyRect(image.Rect(0, 0, 50, 50), image.Pt(100, 50))
 	for y := 0; y < 10; y++ {
 		for x := 0; x < 10; x++ {
-			img.SetRGBA(x, y, color.RGBA{9, 9, 9, 255})
+			img.Set(x, y, color.RGBA{9, 9, 9, 255})
 		}
 	}
 	e.Damage(image.Rect(0, 0, 10, 10))

@@ -16,7 +16,7 @@ func Example() {
 
 	img := e.Image()
 	for x := 0; x < 4; x++ {
-		img.SetRGBA(x, 1, color.RGBA{255, 0, 0, 255})
+		img.Set(x, 1, color.RGBA{255, 0, 0, 255})
 	}
 	e.Damage(image.Rect(0, 1, 4, 2))
 	fmt.Printf("%s\n", e.Flush(nil, 0))

@@ -139,7 +139,7 @@ func (e *Engine) appendCursor(dst []byte) []byte {
 			straight.Pix[i+c] = byte(min(uint32(img.Pix[i+c])*255/a, 255))
 		}
 	}
-	data := enc.png.encode(nil, straight, straight.Rect, true)
+	data := enc.png.encodeRGBA(nil, straight)
 	dst = protocol.AppendSize(dst, cursorLayer, w, h)
 	dst = protocol.AppendImg(dst, stream, protocol.ModeSrc, cursorLayer, "image/png", 0, 0)
 	dst = protocol.AppendBlob(dst, stream, data)

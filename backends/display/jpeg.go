@@ -5,6 +5,8 @@ import (
 	"image"
 	"math/bits"
 	"slices"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // jpegEncoder writes baseline JPEG (YCbCr 4:2:0) with Huffman tables
@@ -29,7 +31,7 @@ type jpegEncoder struct {
 	y     [4][64]float32
 	cb    [64]float32
 	cr    [64]float32
-	edge  [16 * 64]byte
+	edge  [16 * 48]byte
 	freq  [4][257]int32
 	codes [4]huffCode
 	hs    huffScratch
@@ -149,7 +151,7 @@ func (e *jpegEncoder) setQuality(q int) {
 }
 
 // encode appends the JPEG encoding of r within img to dst.
-func (e *jpegEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, quality int) []byte {
+func (e *jpegEncoder) encode(dst []byte, img *rgb.Image, r image.Rectangle, quality int) []byte {
 	e.setQuality(quality)
 	mx, my := (r.Dx()+15)/16, (r.Dy()+15)/16
 	e.transform(img, r, mx, my)
@@ -165,7 +167,7 @@ func (e *jpegEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, qua
 
 // transform converts, transforms and quantises every MCU and turns it into
 // Huffman symbols in e.syms, counting their frequencies.
-func (e *jpegEncoder) transform(img *image.RGBA, r image.Rectangle, mx, my int) {
+func (e *jpegEncoder) transform(img *rgb.Image, r image.Rectangle, mx, my int) {
 	w, h := r.Dx(), r.Dy()
 	for t := range e.freq {
 		clear(e.freq[t][:])
@@ -185,11 +187,11 @@ func (e *jpegEncoder) transform(img *image.RGBA, r image.Rectangle, mx, my int) 
 				for py := range 16 {
 					row := img.Pix[img.PixOffset(r.Min.X, r.Min.Y+min(y0+py, h-1)):]
 					for px := range 16 {
-						sx := 4 * min(x0+px, w-1)
-						copy(e.edge[py*64+px*4:py*64+px*4+4], row[sx:sx+4])
+						sx := 3 * min(x0+px, w-1)
+						copy(e.edge[py*48+px*3:py*48+px*3+3], row[sx:sx+3])
 					}
 				}
-				pix, stride = e.edge[:], 64
+				pix, stride = e.edge[:], 48
 			}
 			e.convert(pix, stride)
 			for k := range 4 {
@@ -206,16 +208,16 @@ func (e *jpegEncoder) transform(img *image.RGBA, r image.Rectangle, mx, my int) 
 // 2x2-averaged Cb and Cr blocks.
 func (e *jpegEncoder) mcu(pix []byte, stride int) {
 	for py := 0; py < 16; py += 2 {
-		r0 := pix[py*stride : py*stride+64 : py*stride+64]
-		r1 := pix[(py+1)*stride : (py+1)*stride+64 : (py+1)*stride+64]
+		r0 := pix[py*stride : py*stride+48 : py*stride+48]
+		r1 := pix[(py+1)*stride : (py+1)*stride+48 : (py+1)*stride+48]
 		yb := (py / 8) * 2
 		yo := (py % 8) * 8
 		for px := 0; px < 16; px += 2 {
-			i := px * 4
+			i := px * 3
 			R0, G0, B0 := float32(r0[i]), float32(r0[i+1]), float32(r0[i+2])
-			R1, G1, B1 := float32(r0[i+4]), float32(r0[i+5]), float32(r0[i+6])
+			R1, G1, B1 := float32(r0[i+3]), float32(r0[i+4]), float32(r0[i+5])
 			R2, G2, B2 := float32(r1[i]), float32(r1[i+1]), float32(r1[i+2])
-			R3, G3, B3 := float32(r1[i+4]), float32(r1[i+5]), float32(r1[i+6])
+			R3, G3, B3 := float32(r1[i+3]), float32(r1[i+4]), float32(r1[i+5])
 			yk := &e.y[yb+px/8]
 			o := yo + px%8
 			yk[o&63] = 0.299*R0 + 0.587*G0 + 0.114*B0 - 128

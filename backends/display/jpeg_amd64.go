@@ -16,7 +16,7 @@ var useAVX2 = cpu.X86.HasAVX2
 //go:noescape
 func fdctQuantAVX2(b *[64]float32, divT *[64]float32, out *[64]int16) uint64
 
-// mcuAVX2 is (*jpegEncoder).mcu: the 16x16 RGBA pixels at pix (rows
+// mcuAVX2 is (*jpegEncoder).mcu: the 16x16 RGB pixels at pix (rows
 // stride bytes apart) to four level-shifted luma blocks and 2x2-averaged
 // chroma blocks.
 //
@@ -29,7 +29,7 @@ func (e *jpegEncoder) convert(pix []byte, stride int) {
 		e.mcu(pix, stride)
 		return
 	}
-	_ = pix[15*stride+63] // the kernel reads 16 rows of 64 bytes
+	_ = pix[15*stride+47] // the kernel reads 16 rows of 48 bytes
 	mcuAVX2(&pix[0], stride, &e.y, &e.cb, &e.cr)
 }
 

@@ -175,7 +175,7 @@ SPLAT(jc125, $0.125)
 SPLAT(jcrg, $-0.104672)
 SPLAT(jcrb, $-0.020328)
 
-// CHANNELS splits the eight RGBA pixels in V into float R, G, B; R may
+// CHANNELS splits the eight pixel words in V into float R, G, B; R may
 // be V.
 #define CHANNELS(V, R, G, B) \
 	VPSRLD $16, V, B; \
@@ -197,12 +197,31 @@ SPLAT(jcrb, $-0.020328)
 	VSUBPS Y11, Y6, Y6; \
 	VMOVUPS Y6, dst
 
+// jrgb spreads the four packed RGB pixels in the first 12 bytes of each
+// lane over four words (R in the low byte, 0 in the high one).
+DATA jrgb<>+0(SB)/8, $0x8005040380020100
+DATA jrgb<>+8(SB)/8, $0x800b0a0980080706
+DATA jrgb<>+16(SB)/8, $0x8005040380020100
+DATA jrgb<>+24(SB)/8, $0x800b0a0980080706
+GLOBL jrgb<>(SB), RODATA|NOPTR, $32
+
+// RGB8 loads the eight packed RGB pixels at a (24 bytes; a16 is a+16) into
+// V as words, reading no byte past them: bytes 0-15 form the low lane,
+// VPALIGNR gathers bytes 12-23 for the high lane, and one in-lane shuffle
+// spreads each lane's four pixels. X is V's low half; T is scratch.
+#define RGB8(a, a16, V, X, T) \
+	VMOVDQU a, X; \
+	VMOVQ a16, T; \
+	VPALIGNR $12, X, T, T; \
+	VINSERTI128 $1, T, V, V; \
+	VPSHUFB jrgb<>(SB), V, V
+
 // HALF converts pixels 8*h..8*h+7 of the rows at SI and SI+BX to luma
 // rows at DI+off and DI+off+32, leaving the 2-row channel sums in
 // Y0 (R), Y1 (G), Y2 (B).
 #define HALF(h, off) \
-	VMOVDQU (h*32)(SI), Y0; \
-	VMOVDQU (h*32)(SI)(BX*1), Y3; \
+	RGB8((h*24)(SI), (h*24+16)(SI), Y0, X0, X4); \
+	RGB8((h*24)(SI)(BX*1), (h*24+16)(SI)(BX*1), Y3, X3, X5); \
 	CHANNELS(Y0, Y0, Y1, Y2); \
 	CHANNELS(Y3, Y3, Y4, Y5); \
 	LUMA(Y0, Y1, Y2, off(DI)); \

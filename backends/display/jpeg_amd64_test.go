@@ -33,12 +33,13 @@ func TestMCUAVX2MatchesGo(t *testing.T) {
 		return
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	const stride = 100 * 4
+	const stride = 100 * 3
 	pix := make([]byte, 20*stride)
 	for i := range pix {
 		pix[i] = byte(rng.IntN(256))
 	}
-	for _, off := range []int{0, 4, 13 * 4, stride + 8} {
+	// Whole pixels in, and odd byte offsets: packed RGB has no alignment.
+	for _, off := range []int{0, 3, 13 * 3, stride + 6, 1, 2*stride + 7, 4*stride - 48} {
 		var a, b jpegEncoder
 		a.mcu(pix[off:], stride)
 		mcuAVX2(&pix[off], stride, &b.y, &b.cb, &b.cr)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/goguacd/goguacd/backends/display/displaytest"
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 func decodeJPEG(t testing.TB, b []byte) *image.RGBA {
@@ -21,7 +22,9 @@ func decodeJPEG(t testing.TB, b []byte) *image.RGBA {
 	return out
 }
 
-func subRGBA(img *image.RGBA, r image.Rectangle) *image.RGBA {
+// subRGBA copies r of img (an *rgb.Image framebuffer or an *image.RGBA
+// canvas) to an *image.RGBA at the origin.
+func subRGBA(img image.Image, r image.Rectangle) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
 	draw.Draw(out, out.Rect, img, r.Min, draw.Src)
 	return out
@@ -31,7 +34,7 @@ func subRGBA(img *image.RGBA, r image.Rectangle) *image.RGBA {
 // to a picture as close to the source as image/jpeg's own output at the
 // same quality, in no more bytes, on every code path.
 func TestJPEGMatchesStdlib(t *testing.T) {
-	img := image.NewRGBA(image.Rect(0, 0, scrW, scrH))
+	img := rgb.New(image.Rect(0, 0, scrW, scrH))
 	desktop(img)
 	drawVideo(img, 3)
 	tests := []struct {
@@ -73,12 +76,12 @@ func TestJPEGMatchesStdlib(t *testing.T) {
 }
 
 func BenchmarkJPEG(b *testing.B) {
-	img := image.NewRGBA(image.Rect(0, 0, scrW, scrH))
+	img := rgb.New(image.Rect(0, 0, scrW, scrH))
 	drawVideo(img, 3)
 	b.Run("ours", func(b *testing.B) {
 		var enc jpegEncoder
 		var out []byte
-		b.SetBytes(int64(4 * videoRect.Dx() * videoRect.Dy()))
+		b.SetBytes(int64(3 * videoRect.Dx() * videoRect.Dy()))
 		b.ReportAllocs()
 		c0 := cpuTime()
 		for b.Loop() {
@@ -88,13 +91,15 @@ func BenchmarkJPEG(b *testing.B) {
 		b.ReportMetric(float64(len(out)), "bytes")
 	})
 	b.Run("image-jpeg", func(b *testing.B) {
+		// image/jpeg's fast path takes an *image.RGBA.
+		src := img.RGBA().SubImage(videoRect)
 		var out bytes.Buffer
-		b.SetBytes(int64(4 * videoRect.Dx() * videoRect.Dy()))
+		b.SetBytes(int64(3 * videoRect.Dx() * videoRect.Dy()))
 		b.ReportAllocs()
 		c0 := cpuTime()
 		for b.Loop() {
 			out.Reset()
-			_ = jpeg.Encode(&out, img.SubImage(videoRect), &jpeg.Options{Quality: 90})
+			_ = jpeg.Encode(&out, src, &jpeg.Options{Quality: 90})
 		}
 		b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		b.ReportMetric(float64(out.Len()), "bytes")

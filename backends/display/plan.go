@@ -3,6 +3,8 @@ package display
 import (
 	"encoding/binary"
 	"image"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // opKind says how an op is drawn.
@@ -138,17 +140,27 @@ func (e *Engine) mergeVertical(open, rowStart, rowTop int) int {
 }
 
 // solidColor reports whether every pixel of r has one RGB colour.
-func solidColor(img *image.RGBA, r image.Rectangle) ([3]uint8, bool) {
+func solidColor(img *rgb.Image, r image.Rectangle) ([3]uint8, bool) {
 	o := img.PixOffset(r.Min.X, r.Min.Y)
 	p := img.Pix[o:]
 	c := [3]uint8{p[0], p[1], p[2]}
-	ref := binary.LittleEndian.Uint32(p) & 0xffffff
-	n := 4 * r.Dx()
+	// Twelve bytes hold four pixels: compare three words at a time.
+	var ref [3]uint32
+	for i := range ref {
+		ref[i] = uint32(c[(i*4)%3]) | uint32(c[(i*4+1)%3])<<8 | uint32(c[(i*4+2)%3])<<16 | uint32(c[(i*4+3)%3])<<24
+	}
+	n := 3 * r.Dx()
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		o := img.PixOffset(r.Min.X, y)
 		row := img.Pix[o : o+n]
-		for x := 0; x < n; x += 4 {
-			if binary.LittleEndian.Uint32(row[x:])&0xffffff != ref {
+		x := 0
+		for ; x+12 <= n; x += 12 {
+			if binary.LittleEndian.Uint32(row[x:]) != ref[0] || binary.LittleEndian.Uint32(row[x+4:]) != ref[1] || binary.LittleEndian.Uint32(row[x+8:]) != ref[2] {
+				return c, false
+			}
+		}
+		for ; x < n; x += 3 {
+			if row[x] != c[0] || row[x+1] != c[1] || row[x+2] != c[2] {
 				return c, false
 			}
 		}

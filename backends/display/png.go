@@ -8,6 +8,8 @@ import (
 	"image"
 
 	"github.com/klauspost/compress/zlib"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // pngSignature starts every PNG file.
@@ -45,8 +47,6 @@ type pngEncoder struct {
 	level int
 
 	rows   []byte // filtered scanlines waiting for the compressor
-	prev   []byte // previous unfiltered scanline (Up filter)
-	cur    []byte // current unfiltered scanline
 	index  []byte // palette index of each pixel, row-major
 	keys   [paletteSlots]uint32
 	vals   [paletteSlots]uint8
@@ -76,17 +76,24 @@ func newPNGEncoder(level int) *pngEncoder {
 	return e
 }
 
-// encode appends the PNG encoding of r within img to dst. With alpha the
-// image is written as RGBA; otherwise alpha is ignored and the image is
-// written as an indexed PNG when it has at most 256 colours, else as RGB.
-func (e *pngEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, alpha bool) []byte {
-	w, h := r.Dx(), r.Dy()
-	e.out.b = dst
-	n := 0
-	if !alpha {
-		n = e.palettize(img, r)
-	}
-	e.out.b = append(e.out.b, pngSignature[:]...)
+// encode appends the PNG encoding of r within img to dst: indexed when it
+// has at most 256 colours, else RGB.
+func (e *pngEncoder) encode(dst []byte, img *rgb.Image, r image.Rectangle) []byte {
+	n := e.palettize(img, r)
+	return e.write(dst, img.Pix[img.PixOffset(r.Min.X, r.Min.Y):], img.Stride, r.Dx(), r.Dy(), n, 3)
+}
+
+// encodeRGBA appends the PNG encoding of img, with its alpha (straight,
+// not premultiplied), to dst.
+func (e *pngEncoder) encodeRGBA(dst []byte, img *image.RGBA) []byte {
+	return e.write(dst, img.Pix, img.Stride, img.Rect.Dx(), img.Rect.Dy(), 0, 4)
+}
+
+// write appends a PNG of the w x h pixels at pix (rows stride bytes
+// apart, bpp bytes per pixel: RGB or RGBA), indexed with the n colours of
+// e.colors and e.index when n is not 0.
+func (e *pngEncoder) write(dst, pix []byte, stride, w, h, n, bpp int) []byte {
+	e.out.b = append(dst, pngSignature[:]...)
 	var ihdr [13]byte
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
@@ -95,7 +102,7 @@ func (e *pngEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, alph
 	case n > 0:
 		depth = paletteDepth(n)
 		ihdr[9] = pngIndexed
-	case alpha:
+	case bpp == 4:
 		ihdr[9] = pngRGBA
 	default:
 		ihdr[9] = pngRGB
@@ -120,7 +127,7 @@ func (e *pngEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, alph
 	if n > 0 {
 		e.writeIndexed(w, h, depth)
 	} else {
-		e.writeDirect(img, r, alpha)
+		e.writeDirect(pix, stride, w, h, bpp)
 	}
 	// Writes go to an appendWriter, which never fails.
 	if e.zw != nil {
@@ -153,7 +160,7 @@ func paletteDepth(n int) int {
 // number of colours, or 0 when there are more than maxPalette. Screen
 // content (text, UI) is usually a handful of colours, and an indexed image
 // is a third of the bytes for the compressor to chew through.
-func (e *pngEncoder) palettize(img *image.RGBA, r image.Rectangle) int {
+func (e *pngEncoder) palettize(img *rgb.Image, r image.Rectangle) int {
 	w, h := r.Dx(), r.Dy()
 	if cap(e.index) < w*h {
 		e.index = make([]byte, w*h)
@@ -168,11 +175,12 @@ func (e *pngEncoder) palettize(img *image.RGBA, r image.Rectangle) int {
 	o := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := img.Pix[img.PixOffset(r.Min.X, y):]
-		row = row[:4*w]
+		row = row[:3*w]
 		out := idx[o : o+w]
 		o += w
 		for x := range out {
-			c := binary.LittleEndian.Uint32(row[4*x:]) & 0xffffff
+			p := row[3*x : 3*x+3]
+			c := uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16
 			if c != last && c != other { // rare: predictable
 				i, ok := e.lookup(c, n)
 				if !ok {
@@ -217,15 +225,15 @@ func (e *pngEncoder) lookup(c uint32, n int) (i uint8, ok bool) {
 
 // fewColors reports whether a sample of the rows of r holds at most
 // maxPalette colours: a cheap guess that r suits an indexed PNG.
-func (e *pngEncoder) fewColors(img *image.RGBA, r image.Rectangle) bool {
+func (e *pngEncoder) fewColors(img *rgb.Image, r image.Rectangle) bool {
 	clear(e.keys[:])
 	n := 0
 	last := uint32(1 << 31) // no RGB key has bit 31 set
 	for y := r.Min.Y; y < r.Max.Y; y += sampleRows {
 		row := img.Pix[img.PixOffset(r.Min.X, y):]
-		row = row[:4*r.Dx()]
-		for x := 0; x < len(row); x += 4 {
-			c := binary.LittleEndian.Uint32(row[x:]) & 0xffffff
+		row = row[:3*r.Dx()]
+		for x := 0; x < len(row); x += 3 {
+			c := uint32(row[x]) | uint32(row[x+1])<<8 | uint32(row[x+2])<<16
 			if c == last {
 				continue
 			}
@@ -275,38 +283,23 @@ func (e *pngEncoder) writeIndexed(w, h, depth int) {
 // writeDirect compresses RGB or RGBA scanlines with the Up filter, which
 // costs one subtraction per byte and suits vertical gradients and repeated
 // rows, common on screens.
-func (e *pngEncoder) writeDirect(img *image.RGBA, r image.Rectangle, alpha bool) {
-	w := r.Dx()
-	bpp := 3
-	if alpha {
-		bpp = 4
-	}
+func (e *pngEncoder) writeDirect(pix []byte, stride, w, h, bpp int) {
 	n := w * bpp
-	if cap(e.prev) < n {
-		e.prev = make([]byte, n)
-		e.cur = make([]byte, n)
-	}
-	prev, cur := e.prev[:n], e.cur[:n]
-	clear(prev)
 	e.rows = e.rows[:0]
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		src := img.Pix[img.PixOffset(r.Min.X, y):]
-		src = src[:4*w]
-		if alpha {
-			copy(cur, src)
-		} else {
-			for i, j := 0, 0; i < len(src); i, j = i+4, j+3 {
-				cur[j], cur[j+1], cur[j+2] = src[i], src[i+1], src[i+2]
-			}
-		}
+	for y := range h {
+		src := pix[y*stride:][:n]
 		e.rows = append(e.rows, filterUp)
 		start := len(e.rows)
-		e.rows = append(e.rows, cur...)
-		out := e.rows[start:]
-		for i := range out {
-			out[i] -= prev[i]
+		e.rows = append(e.rows, src...)
+		if y > 0 {
+			// The pixels are in the image's own format: the row above
+			// is the Up filter's prediction as it stands.
+			prev := pix[(y-1)*stride:][:n]
+			out := e.rows[start:]
+			for i := range out {
+				out[i] -= prev[i]
+			}
 		}
-		prev, cur = cur, prev
 		if len(e.rows)+1+n > 32<<10 {
 			e.flushRows()
 		}

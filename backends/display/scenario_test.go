@@ -3,6 +3,8 @@ package display
 import (
 	"image"
 	"time"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // The benchmark scenarios of anchors.md at 1280x800, each frame a pure
@@ -34,12 +36,12 @@ func (r *rng) next() uint64 {
 	return z ^ z>>31
 }
 
-func setPix(img *image.RGBA, x, y int, c [3]uint8) {
+func setPix(img *rgb.Image, x, y int, c [3]uint8) {
 	o := img.PixOffset(x, y)
-	img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = c[0], c[1], c[2], 0xff
+	img.Pix[o], img.Pix[o+1], img.Pix[o+2] = c[0], c[1], c[2]
 }
 
-func fillRect(img *image.RGBA, r image.Rectangle, c [3]uint8) {
+func fillRect(img *rgb.Image, r image.Rectangle, c [3]uint8) {
 	r = r.Intersect(img.Rect)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
@@ -50,7 +52,7 @@ func fillRect(img *image.RGBA, r image.Rectangle, c [3]uint8) {
 
 // drawGlyph draws a pseudo-glyph (a 6x11 bit pattern chosen by seed) in a
 // cell at x, y: text-like pixels without a font.
-func drawGlyph(img *image.RGBA, x, y int, seed uint64, fg, bg [3]uint8) {
+func drawGlyph(img *rgb.Image, x, y int, seed uint64, fg, bg [3]uint8) {
 	fillRect(img, image.Rect(x, y, x+cellW, y+cellH), bg)
 	if seed%7 == 0 {
 		return // a space
@@ -74,7 +76,7 @@ var (
 )
 
 // drawTextLine draws text line number n (any integer) at y.
-func drawTextLine(img *image.RGBA, y int, n uint64) {
+func drawTextLine(img *rgb.Image, y int, n uint64) {
 	fg := lineColors[n%uint64(len(lineColors))]
 	for cx := 0; cx < scrW/cellW; cx++ {
 		drawGlyph(img, cx*cellW, y, n*1000003+uint64(cx), fg, paper)
@@ -82,7 +84,7 @@ func drawTextLine(img *image.RGBA, y int, n uint64) {
 }
 
 // desktop draws the idle screen: a background, a white window and some text.
-func desktop(img *image.RGBA) {
+func desktop(img *rgb.Image) {
 	fillRect(img, img.Rect, desk)
 	fillRect(img, image.Rect(100, 80, 1180, 720), paper)
 	for line := 0; line < 18; line++ {
@@ -95,7 +97,7 @@ func desktop(img *image.RGBA) {
 // scenario drives an Engine through one of the anchors.md scenarios.
 type scenario struct {
 	name  string
-	setup func(img *image.RGBA)
+	setup func(img *rgb.Image)
 	frame func(e *Engine, n int)
 }
 
@@ -106,7 +108,7 @@ var scenarios = []scenario{
 		drawGlyph(e.Image(), x, y, uint64(n)+1, lineColors[0], paper)
 		e.Damage(image.Rect(x, y, x+cellW, y+cellH))
 	}},
-	{"scroll", func(img *image.RGBA) {
+	{"scroll", func(img *rgb.Image) {
 		for l := 0; l < scrH/cellH; l++ {
 			drawTextLine(img, l*cellH, uint64(l))
 		}
@@ -115,7 +117,7 @@ var scenarios = []scenario{
 		drawTextLine(e.Image(), scrH-cellH, uint64(scrH/cellH+n))
 		e.Damage(image.Rect(0, scrH-cellH, scrW, scrH))
 	}},
-	{"scroll-damage", func(img *image.RGBA) {
+	{"scroll-damage", func(img *rgb.Image) {
 		for l := 0; l < scrH/cellH; l++ {
 			drawTextLine(img, l*cellH, uint64(l))
 		}
@@ -141,24 +143,23 @@ var scenarios = []scenario{
 
 // drawVideo draws frame n of the photo-like area: moving smooth colour
 // gradients plus luminance noise of +-8.
-func drawVideo(img *image.RGBA, n int) {
+func drawVideo(img *rgb.Image, n int) {
 	r := rng(n)
 	for y := videoRect.Min.Y; y < videoRect.Max.Y; y++ {
 		o := img.PixOffset(videoRect.Min.X, y)
-		row := img.Pix[o : o+4*videoRect.Dx()]
+		row := img.Pix[o : o+3*videoRect.Dx()]
 		var noise uint64
-		for i := 0; i < len(row); i += 4 {
-			if i%48 == 0 {
+		for i := 0; i < len(row); i += 3 {
+			if i%36 == 0 {
 				noise = r.next()
 			}
 			d := int(noise%17) - 8
 			noise /= 17
-			x := videoRect.Min.X + i/4
+			x := videoRect.Min.X + i/3
 			base := [3]int{tri((x + 3*n) / 3), tri((y + 2*n) / 2), tri((x + y + n) / 5)}
 			for c := 0; c < 3; c++ {
 				row[i+c] = uint8(min(max(base[c]+d, 0), 255))
 			}
-			row[i+3] = 0xff
 		}
 	}
 }

@@ -24,7 +24,7 @@ func (e *Engine) segBounds(tx int) (x0, x1 int) {
 func (e *Engine) segHash(y, tx int) uint64 {
 	x0, x1 := e.segBounds(tx)
 	o := e.fb.PixOffset(x0, y)
-	h := maphash.Bytes(segSeed, e.fb.Pix[o:o+4*(x1-x0)])
+	h := maphash.Bytes(segSeed, e.fb.Pix[o:o+3*(x1-x0)])
 	if h == 0 {
 		h = 1
 	}

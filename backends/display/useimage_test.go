@@ -4,6 +4,8 @@ import (
 	"image"
 	"testing"
 	"time"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // TestUseImageResizes drives an engine that draws from the producer's own
@@ -11,7 +13,7 @@ import (
 // another size with new content, and clients must end up showing exactly
 // that buffer, joiners too.
 func TestUseImageResizes(t *testing.T) {
-	fb := image.NewRGBA(image.Rect(0, 0, 200, 120))
+	fb := rgb.New(image.Rect(0, 0, 200, 120))
 	fillRect(fb, fb.Rect, [3]uint8{10, 20, 30})
 	e := NewFor(fb, Options{Lossless: true})
 	if e.Image() != fb {
@@ -25,9 +27,9 @@ func TestUseImageResizes(t *testing.T) {
 
 	r := rng(7)
 	for i, size := range []image.Point{{300, 90}, {64, 64}, {1, 1}, {257, 300}, {257, 300}} {
-		next := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
+		next := rgb.New(image.Rect(0, 0, size.X, size.Y))
 		// Keep the overlap as a resized RFB framebuffer does, then draw.
-		copyPixels(next, fb, next.Rect.Intersect(fb.Rect))
+		next.Copy(fb, next.Rect)
 		fillRect(next, image.Rect(size.X/3, size.Y/3, size.X/2+1, size.Y/2+1), [3]uint8{uint8(i * 40), 200, 9})
 		fb = next
 		e.UseImage(fb)

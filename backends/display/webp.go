@@ -3,6 +3,8 @@ package display
 import (
 	"encoding/binary"
 	"image"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // webpEncoder writes lossy WebP: one VP8 key frame (RFC 6386) in a RIFF
@@ -135,8 +137,8 @@ func webpQuantIndex(quality int) int {
 }
 
 // encode appends to dst a lossy WebP image of r (within img) at quality
-// 1..100. Its alpha is ignored.
-func (e *webpEncoder) encode(dst []byte, img *image.RGBA, r image.Rectangle, quality int) []byte {
+// 1..100.
+func (e *webpEncoder) encode(dst []byte, img *rgb.Image, r image.Rectangle, quality int) []byte {
 	e.setQuality(quality)
 	w, h := r.Dx(), r.Dy()
 	e.mbw = (w + 15) >> 4
@@ -265,19 +267,19 @@ func (e *webpEncoder) header(w, h int) []byte {
 // loadRow converts macroblock row mby of r to Y'CbCr (BT.601 studio
 // swing, chroma averaged over 2x2), repeating the last column and row to
 // fill whole macroblocks.
-func (e *webpEncoder) loadRow(img *image.RGBA, r image.Rectangle, mby int) {
+func (e *webpEncoder) loadRow(img *rgb.Image, r image.Rectangle, mby int) {
 	ys, cs := 16*e.mbw, 8*e.mbw
 	w := r.Dx()
 	for yy := 0; yy < 16; yy += 2 {
 		sy0 := min(r.Min.Y+16*mby+yy, r.Max.Y-1)
 		sy1 := min(sy0+1, r.Max.Y-1)
-		row0 := img.Pix[img.PixOffset(r.Min.X, sy0):][:4*w]
-		row1 := img.Pix[img.PixOffset(r.Min.X, sy1):][:4*w]
+		row0 := img.Pix[img.PixOffset(r.Min.X, sy0):][:3*w]
+		row1 := img.Pix[img.PixOffset(r.Min.X, sy1):][:3*w]
 		y0, y1 := e.y[yy*ys:][:ys], e.y[(yy+1)*ys:][:ys]
 		u, v := e.u[yy/2*cs:][:cs], e.v[yy/2*cs:][:cs]
 		for cx := 0; cx < cs; cx++ {
-			x0 := 4 * min(2*cx, w-1)
-			x1 := 4 * min(2*cx+1, w-1)
+			x0 := 3 * min(2*cx, w-1)
+			x1 := 3 * min(2*cx+1, w-1)
 			p, q := row0[x0:x0+3], row0[x1:x1+3]
 			s, t := row1[x0:x0+3], row1[x1:x1+3]
 			y0[2*cx] = lumaBT601(p[0], p[1], p[2])

@@ -14,8 +14,9 @@ import (
 	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
-	"github.com/goguacd/goguacd/backends/sftp/sftptest"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/goguacd/goguacd/backends/sftp/sftptest"
 )
 
 // testServer is an in-process SSH server with a tiny shell-like program

@@ -14,6 +14,7 @@ import (
 	"github.com/goguacd/goguacd/backends"
 	"github.com/goguacd/goguacd/backends/display"
 	"github.com/goguacd/goguacd/backends/display/displaytest"
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/backends/ssh/render"
 	"github.com/goguacd/goguacd/backends/ssh/term"
 	"github.com/goguacd/goguacd/protocol"
@@ -233,7 +234,7 @@ func (v *viewer) finished(kind string) []*outStream {
 
 // reference renders what a fresh terminal of the same size shows after
 // data, the way the backend draws it.
-func reference(t *testing.T, cols, rows int, data []byte) (*term.Terminal, *image.RGBA) {
+func reference(t *testing.T, cols, rows int, data []byte) (*term.Terminal, *rgb.Image) {
 	t.Helper()
 	tm := term.New(cols, rows, term.Options{})
 	tm.Write(data)
@@ -256,16 +257,10 @@ func gridFor(t *testing.T, w, h int) (cols, rows int) {
 	return r.GridSize(w, h)
 }
 
-func sameRGB(a, b *image.RGBA) bool {
-	if a == nil || b == nil || a.Rect != b.Rect {
-		return false
-	}
-	for i := 0; i < len(a.Pix); i += 4 {
-		if a.Pix[i] != b.Pix[i] || a.Pix[i+1] != b.Pix[i+1] || a.Pix[i+2] != b.Pix[i+2] {
-			return false
-		}
-	}
-	return true
+// sameRGB reports whether the client's picture a shows the server's
+// framebuffer b exactly.
+func sameRGB(a *image.RGBA, b *rgb.Image) bool {
+	return a != nil && b != nil && a.Rect == b.Rect && displaytest.DiffPixels(a, b) == 0
 }
 
 // testLog is where the backend logs: stderr with GOGUACD_TEST_LOG=1.

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/image/webp"
 
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -286,49 +287,70 @@ func (c *Canvas) fill(a []int) error {
 	return nil
 }
 
+// pixels gives the layout of the packed pixels of an *image.RGBA or an
+// *rgb.Image (other images are converted): bpp bytes per pixel, RGB first.
+func pixels(m image.Image) (pix []byte, stride, bpp int, r image.Rectangle) {
+	switch m := m.(type) {
+	case *image.RGBA:
+		return m.Pix, m.Stride, 4, m.Rect
+	case *rgb.Image:
+		return m.Pix, m.Stride, 3, m.Rect
+	}
+	c := rgb.From(m)
+	return c.Pix, c.Stride, 3, c.Rect
+}
+
+// eachRow calls f with the RGB channels of every row of a and b in turn,
+// each as bpp-byte pixels; false if the sizes differ.
+func eachRow(a, b image.Image, f func(ra, rb []byte, na, nb int)) bool {
+	pa, sa, na, rectA := pixels(a)
+	pb, sb, nb, rectB := pixels(b)
+	if rectA.Size() != rectB.Size() {
+		return false
+	}
+	w := rectA.Dx()
+	for y := range rectA.Dy() {
+		f(pa[y*sa:][:w*na], pb[y*sb:][:w*nb], na, nb)
+	}
+	return true
+}
+
 // PSNR is the peak signal-to-noise ratio of the RGB channels of b against
 // a, in dB, capped at 100 for identical images; 0 if the sizes differ.
-func PSNR(a, b *image.RGBA) float64 {
-	if a.Rect.Size() != b.Rect.Size() {
-		return 0
-	}
+// Alpha is ignored. a and b are best an *image.RGBA or an *rgb.Image.
+func PSNR(a, b image.Image) float64 {
 	var sum float64
-	w, h := a.Rect.Dx(), a.Rect.Dy()
-	for y := 0; y < h; y++ {
-		ra := a.Pix[a.PixOffset(a.Rect.Min.X, a.Rect.Min.Y+y):]
-		rb := b.Pix[b.PixOffset(b.Rect.Min.X, b.Rect.Min.Y+y):]
-		for x := 0; x < 4*w; x++ {
-			if x&3 == 3 {
-				continue
+	if !eachRow(a, b, func(ra, rb []byte, na, nb int) {
+		for i, j := 0, 0; i < len(ra); i, j = i+na, j+nb {
+			for c := range 3 {
+				d := float64(ra[i+c]) - float64(rb[j+c])
+				sum += d * d
 			}
-			d := float64(ra[x]) - float64(rb[x])
-			sum += d * d
 		}
+	}) {
+		return 0
 	}
 	if sum == 0 {
 		return 100
 	}
-	mse := sum / float64(3*w*h)
+	r := a.Bounds()
+	mse := sum / float64(3*r.Dx()*r.Dy())
 	return min(10*math.Log10(255*255/mse), 100)
 }
 
 // DiffPixels counts the pixels whose RGB differ between a and b, or
 // returns -1 if their sizes differ. Alpha is ignored, as the display
 // engine ignores it.
-func DiffPixels(a, b *image.RGBA) int {
-	if a.Rect.Size() != b.Rect.Size() {
-		return -1
-	}
+func DiffPixels(a, b image.Image) int {
 	n := 0
-	w, h := a.Rect.Dx(), a.Rect.Dy()
-	for y := 0; y < h; y++ {
-		ra := a.Pix[a.PixOffset(a.Rect.Min.X, a.Rect.Min.Y+y):]
-		rb := b.Pix[b.PixOffset(b.Rect.Min.X, b.Rect.Min.Y+y):]
-		for x := 0; x < 4*w; x += 4 {
-			if ra[x] != rb[x] || ra[x+1] != rb[x+1] || ra[x+2] != rb[x+2] {
+	if !eachRow(a, b, func(ra, rb []byte, na, nb int) {
+		for i, j := 0, 0; i < len(ra); i, j = i+na, j+nb {
+			if ra[i] != rb[j] || ra[i+1] != rb[j+1] || ra[i+2] != rb[j+2] {
 				n++
 			}
 		}
+	}) {
+		return -1
 	}
 	return n
 }

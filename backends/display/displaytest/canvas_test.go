@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/protocol"
 )
 
@@ -99,6 +100,24 @@ func TestPSNR(t *testing.T) {
 	}
 	if DiffPixels(a, b) != 1 || PSNR(a, image.NewRGBA(image.Rect(0, 0, 1, 1))) != 0 {
 		t.Fatal("DiffPixels or size mismatch")
+	}
+	// A framebuffer (packed RGB, not at the origin) against a canvas
+	// (RGBA, alpha ignored), either way round.
+	fb := rgb.New(image.Rect(3, 4, 13, 14))
+	fb.Pix[fb.PixOffset(12, 13)+2] = 255 // the last pixel's blue
+	c := image.NewRGBA(image.Rect(0, 0, 10, 10))
+	c.Pix[len(c.Pix)-2] = 255
+	for i := 3; i < len(c.Pix)-4; i += 4 {
+		c.Pix[i] = byte(i)
+	}
+	if PSNR(fb, c) != 100 || PSNR(c, fb) != 100 || DiffPixels(fb, c) != 0 || DiffPixels(c, fb) != 0 {
+		t.Fatal("an RGB image and an RGBA one with the same RGB differ")
+	}
+	if p := PSNR(fb, a); p < want-1e-9 || p > want+1e-9 {
+		t.Fatalf("PSNR %v against RGBA, want %v", p, want)
+	}
+	if DiffPixels(a, fb) != 1 || DiffPixels(fb, rgb.New(image.Rect(0, 0, 10, 9))) != -1 || PSNR(rgb.New(image.Rect(0, 0, 9, 10)), fb) != 0 {
+		t.Fatal("DiffPixels or size mismatch with an RGB image")
 	}
 }
 

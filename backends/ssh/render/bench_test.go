@@ -5,17 +5,18 @@ import (
 	"image"
 	"testing"
 
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/backends/ssh/term"
 )
 
 // nullSurface accepts everything and copies nothing, so benchmarks time
 // the renderer alone.
-type nullSurface struct{ img *image.RGBA }
+type nullSurface struct{ img *rgb.Image }
 
-func (n *nullSurface) Image() *image.RGBA                    { return n.img }
+func (n *nullSurface) Image() *rgb.Image                     { return n.img }
 func (n *nullSurface) Damage(image.Rectangle)                {}
 func (n *nullSurface) CopyRect(image.Rectangle, image.Point) {}
-func (n *nullSurface) Resize(w, h int)                       { n.img = image.NewRGBA(image.Rect(0, 0, w, h)) }
+func (n *nullSurface) Resize(w, h int)                       { n.img = rgb.New(image.Rect(0, 0, w, h)) }
 
 func fillScreen(tm *term.Terminal) {
 	for y := range tm.Rows() {

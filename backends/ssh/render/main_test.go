@@ -4,8 +4,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/goguacd/goguacd/backends/ssh/term"
 	"go.uber.org/goleak"
+
+	"github.com/goguacd/goguacd/backends/ssh/term"
 )
 
 func TestMain(m *testing.M) {

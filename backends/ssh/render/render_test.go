@@ -8,27 +8,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/backends/ssh/term"
 )
 
 // fakeSurface is an in-memory Surface that records what the renderer asks.
 type fakeSurface struct {
-	img    *image.RGBA
+	img    *rgb.Image
 	damage []image.Rectangle
 	copies [][2]image.Rectangle
 	resize int
 }
 
-func (f *fakeSurface) Image() *image.RGBA       { return f.img }
+func (f *fakeSurface) Image() *rgb.Image        { return f.img }
 func (f *fakeSurface) Damage(r image.Rectangle) { f.damage = append(f.damage, r) }
 func (f *fakeSurface) Resize(w, h int) {
-	f.img = image.NewRGBA(image.Rect(0, 0, w, h))
+	f.img = rgb.New(image.Rect(0, 0, w, h))
 	f.resize++
 }
 
 func (f *fakeSurface) CopyRect(src image.Rectangle, dst image.Point) {
 	f.copies = append(f.copies, [2]image.Rectangle{src, src.Sub(src.Min).Add(dst)})
-	tmp := image.NewRGBA(src)
+	tmp := rgb.New(src)
 	for y := src.Min.Y; y < src.Max.Y; y++ {
 		copy(tmp.Pix[tmp.PixOffset(src.Min.X, y):], f.img.Pix[f.img.PixOffset(src.Min.X, y):f.img.PixOffset(src.Max.X, y)])
 	}
@@ -57,7 +58,7 @@ func cellRect(r *Renderer, x, y int) image.Rectangle {
 }
 
 // ink counts pixels in rect that differ from bg.
-func ink(img *image.RGBA, rect image.Rectangle, bg color.RGBA) int {
+func ink(img *rgb.Image, rect image.Rectangle, bg color.RGBA) int {
 	n := 0
 	for y := rect.Min.Y; y < rect.Max.Y; y++ {
 		for x := rect.Min.X; x < rect.Max.X; x++ {
@@ -197,7 +198,7 @@ func assertSameAsFresh(t *testing.T, tm *term.Terminal, r *Renderer, s *fakeSurf
 	}
 }
 
-func equalImages(a, b *image.RGBA) bool {
+func equalImages(a, b *rgb.Image) bool {
 	return a.Rect == b.Rect && string(a.Pix) == string(b.Pix)
 }
 

@@ -4,13 +4,14 @@ import (
 	"image"
 	"image/color"
 
+	"github.com/goguacd/goguacd/backends/rgb"
 	"github.com/goguacd/goguacd/backends/ssh/term"
 )
 
 // Surface is the drawing target, implemented by the display engine.
 type Surface interface {
 	// Image returns the pixels; the renderer writes into it directly.
-	Image() *image.RGBA
+	Image() *rgb.Image
 	// Damage reports pixels the renderer changed.
 	Damage(r image.Rectangle)
 	// CopyRect copies pixels src to dst within the surface (sent to
@@ -171,7 +172,7 @@ func (r *Renderer) Render(t *term.Terminal) {
 	if r.full {
 		r.full = false
 		r.bg = sch.BG
-		fillRect(img, img.Rect, sch.BG)
+		img.Fill(img.Rect, sch.BG)
 		for _, row := range r.shadow {
 			clear(row)
 		}
@@ -252,7 +253,7 @@ func rotateRows(s [][]cellLook, k int) {
 
 // renderRow redraws the cells of view row y whose look changed and
 // reports the changed span as damage.
-func (r *Renderer) renderRow(t *term.Terminal, img *image.RGBA, y, cx, cy int, cvis bool) {
+func (r *Renderer) renderRow(t *term.Terminal, img *rgb.Image, y, cx, cy int, cvis bool) {
 	row := t.Row(y)
 	sch := t.Scheme()
 	sx0, sx1, sel := t.SelectionSpan(y)

@@ -6,11 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"image"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // Limits that bound what a hostile server can make us allocate.
@@ -38,7 +39,7 @@ type Client struct {
 	wireFB pixelFormat
 	cv     *converter
 
-	fb       *image.RGBA
+	fb       *rgb.Image
 	fullNext bool // request a non-incremental update next (after a resize)
 
 	wmu  sync.Mutex // serialises writes; guards wbuf and werr
@@ -114,7 +115,7 @@ func (c *Client) Name() string { return c.name }
 // Framebuffer returns the client's framebuffer. It is written by Run; read
 // it only from Sink callbacks or after Run has returned. It is replaced on
 // resize (Sink.Resize).
-func (c *Client) Framebuffer() *image.RGBA { return c.fb }
+func (c *Client) Framebuffer() *rgb.Image { return c.fb }
 
 // SupportsResize reports whether the server announced ExtendedDesktopSize,
 // i.e. whether SetDesktopSize can work.

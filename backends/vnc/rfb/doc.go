@@ -3,7 +3,8 @@
 // anonymous for the TLS* sub-types, with a certificate for X509*),
 // decodes framebuffer updates (Raw, CopyRect, Hextile, ZRLE, Tight and the
 // Cursor, DesktopSize, ExtendedDesktopSize and LastRect pseudo-encodings)
-// into an *image.RGBA it owns, and reports every change to a Sink.
+// into a packed RGB image (rgb.Image) it owns, and reports every change
+// to a Sink.
 //
 // The package knows nothing of Guacamole.
 //

@@ -1,10 +1,11 @@
 package rfb
 
 import (
-	"image"
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // mapPixelsFrom is the size from which a framebuffer gets a mapping of its
@@ -18,7 +19,7 @@ const mapPixelsFrom = 256 << 10
 // as headroom. The mapping goes back to the kernel once img is unreachable,
 // when the collector would have freed heap pixels: nothing keeps a slice
 // of Pix without img (the client and the display engine hold the image).
-func allocPixels(img *image.RGBA, n int) []byte {
+func allocPixels(img *rgb.Image, n int) []byte {
 	if n < mapPixelsFrom {
 		return make([]byte, n)
 	}

@@ -2,8 +2,8 @@
 
 package rfb
 
-import "image"
+import "github.com/goguacd/goguacd/backends/rgb"
 
 // allocPixels returns n zeroed bytes for img's pixels; see the Linux
 // version, which maps big framebuffers outside the heap.
-func allocPixels(_ *image.RGBA, n int) []byte { return make([]byte, n) }
+func allocPixels(_ *rgb.Image, n int) []byte { return make([]byte, n) }

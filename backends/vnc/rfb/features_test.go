@@ -199,10 +199,14 @@ func TestTightJPEG(t *testing.T) {
 		want := expected(img, 32, swap)
 		got := s.c.Framebuffer()
 		var sum, n int
-		for i := range want.Pix {
-			d := int(got.Pix[i]) - int(want.Pix[i])
-			sum += d * d
-			n++
+		for y := range want.Rect.Dy() {
+			for x := range want.Rect.Dx() {
+				g, w := got.RGBAAt(x, y), want.RGBAAt(x, y)
+				for _, d := range []int{int(g.R) - int(w.R), int(g.G) - int(w.G), int(g.B) - int(w.B)} {
+					sum += d * d
+					n++
+				}
+			}
 		}
 		if mse := float64(sum) / float64(n); mse > 12 {
 			t.Errorf("swap=%v: JPEG mean squared error %.1f", swap, mse)

@@ -7,6 +7,8 @@ import (
 	"image"
 	"io"
 	"unicode/utf8"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // Security types.
@@ -57,13 +59,10 @@ func (c *Client) handshake(encs []int32) error {
 	})
 }
 
-// newFramebuffer returns an opaque black w×h image.
-func newFramebuffer(w, h int) *image.RGBA {
-	fb := &image.RGBA{Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
-	fb.Pix = allocPixels(fb, 4*w*h)
-	for i := 3; i < len(fb.Pix); i += 4 {
-		fb.Pix[i] = 0xff
-	}
+// newFramebuffer returns a black w×h image.
+func newFramebuffer(w, h int) *rgb.Image {
+	fb := &rgb.Image{Stride: 3 * w, Rect: image.Rect(0, 0, w, h)}
+	fb.Pix = allocPixels(fb, 3*w*h)
 	return fb
 }
 

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goguacd/goguacd/backends/vnc/rfbtest"
 	"go.uber.org/goleak"
+
+	"github.com/goguacd/goguacd/backends/vnc/rfbtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -176,13 +177,20 @@ func expected(src *image.RGBA, depth int, swap bool) *image.RGBA {
 	return out
 }
 
+// rgbaImage is an *image.RGBA or an *rgb.Image.
+type rgbaImage interface {
+	image.Image
+	RGBAAt(x, y int) color.RGBA
+}
+
 // diff returns the first differing pixel, or ok.
-func diff(got, want *image.RGBA) (image.Point, color.RGBA, color.RGBA, bool) {
-	if got.Rect != want.Rect {
+func diff(got, want rgbaImage) (image.Point, color.RGBA, color.RGBA, bool) {
+	b := want.Bounds()
+	if got.Bounds() != b {
 		return image.Point{}, color.RGBA{}, color.RGBA{}, false
 	}
-	for y := want.Rect.Min.Y; y < want.Rect.Max.Y; y++ {
-		for x := want.Rect.Min.X; x < want.Rect.Max.X; x++ {
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
 			if g, w := got.RGBAAt(x, y), want.RGBAAt(x, y); g != w {
 				return image.Pt(x, y), g, w, false
 			}
@@ -191,9 +199,9 @@ func diff(got, want *image.RGBA) (image.Point, color.RGBA, color.RGBA, bool) {
 	return image.Point{}, color.RGBA{}, color.RGBA{}, true
 }
 
-func assertSame(t testing.TB, got, want *image.RGBA) {
+func assertSame(t testing.TB, got, want rgbaImage) {
 	t.Helper()
 	if p, g, w, ok := diff(got, want); !ok {
-		t.Fatalf("framebuffer %v differs from %v: at %v got %v want %v", got.Rect, want.Rect, p, g, w)
+		t.Fatalf("framebuffer %v differs from %v: at %v got %v want %v", got.Bounds(), want.Bounds(), p, g, w)
 	}
 }

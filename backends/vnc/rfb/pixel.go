@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image"
+	"image/color"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // pixelFormat is the RFB PIXEL_FORMAT structure.
@@ -43,7 +46,8 @@ func (pf pixelFormat) swapRB() pixelFormat {
 
 // formatForDepth returns the little-endian true-colour format decoded for
 // guacd's color-depth. 24 and 32 share one 32 bpp format whose in-memory
-// byte order is R,G,B,X, so Raw rows copy straight into image.RGBA.
+// byte order is R,G,B,X, so ZRLE and Tight pixels (R,G,B) copy straight
+// into the framebuffer.
 func formatForDepth(depth int) (pixelFormat, error) {
 	switch depth {
 	case 0, 24, 32:
@@ -56,13 +60,14 @@ func formatForDepth(depth int) (pixelFormat, error) {
 	return pixelFormat{}, fmt.Errorf("rfb: unsupported color depth %d", depth)
 }
 
-// converter turns wire pixels of one of our formats into packed RGBA
-// words (R in the low byte, alpha 255), the memory layout of image.RGBA.
+// converter turns wire pixels of one of our formats into words with R in
+// the low byte, G and B above and alpha 255 (the memory layout of an
+// image.RGBA pixel), which putRGB stores in the framebuffer.
 type converter struct {
 	size  int  // bytes per PIXEL: 1, 2 or 4
 	csize int  // bytes per ZRLE CPIXEL
 	tsize int  // bytes per Tight TPIXEL
-	fast  bool // 32 bpp R,G,B,X: pixels are RGBA words already
+	fast  bool // 32 bpp R,G,B,X: pixels are words already
 	swapT bool // Tight TPIXELs and JPEG are true RGB and must be swapped by hand
 
 	rshift, gshift, bshift uint8
@@ -139,52 +144,68 @@ func rgbWord(r, g, b uint8, swap bool) uint32 {
 	return uint32(r) | uint32(g)<<8 | uint32(b)<<16 | alpha
 }
 
-// fillRect paints r with the RGBA word c. r must lie inside fb.
-func fillRect(fb *image.RGBA, r image.Rectangle, c uint32) {
-	w := r.Dx() * 4
-	if w == 0 {
-		return
-	}
-	off := fb.PixOffset(r.Min.X, r.Min.Y)
-	row := fb.Pix[off : off+w]
-	for i := 0; i < w; i += 4 {
-		binary.LittleEndian.PutUint32(row[i:], c)
-	}
-	for y := 1; y < r.Dy(); y++ {
-		off += fb.Stride
-		copy(fb.Pix[off:off+w], row)
-	}
+// putRGB writes the R, G and B bytes of word c to p.
+func putRGB(p []byte, c uint32) {
+	_ = p[2]
+	p[0], p[1], p[2] = byte(c), byte(c>>8), byte(c>>16)
 }
 
-// putRow converts n wire pixels of size bytes from src into dst (RGBA),
-// using decode for each pixel unless they are already RGBX words.
+// fillRect paints r with the word c. r must lie inside fb.
+func fillRect(fb *rgb.Image, r image.Rectangle, c uint32) {
+	fb.Fill(r, color.RGBA{byte(c), byte(c >> 8), byte(c >> 16), 0xff})
+}
+
+// putRow converts n wire pixels of size bytes from src into dst, packed
+// RGB.
 func (cv *converter) putRow(dst, src []byte, n, size int) {
+	if n == 0 {
+		return
+	}
 	switch {
-	case cv.fast && size == 4:
-		copy(dst[:n*4], src[:n*4])
-		for i := 3; i < n*4; i += 4 {
-			dst[i] = 0xff
-		}
 	case cv.fast && size == 3:
-		for i := 0; i < n; i++ {
-			d, s := dst[i*4:i*4+4], src[i*3:i*3+3]
-			d[0], d[1], d[2], d[3] = s[0], s[1], s[2], 0xff
-		}
+		copy(dst[:n*3], src[:n*3])
+	case cv.fast && size == 4:
+		packRGBX(dst[:n*3], src[:n*4])
 	case size == 2:
 		// Specialised loops: a per-pixel size switch costs about a third.
-		dst, src = dst[:n*4], src[:n*2]
+		dst, src = dst[:n*3], src[:n*2]
 		for i := 0; i < n; i++ {
-			v := uint32(binary.LittleEndian.Uint16(src[i*2:]))
-			binary.LittleEndian.PutUint32(dst[i*4:], cv.value(v))
+			putRGB(dst[i*3:], cv.value(uint32(binary.LittleEndian.Uint16(src[i*2:]))))
 		}
 	case size == 1:
-		dst, src = dst[:n*4], src[:n]
+		dst, src = dst[:n*3], src[:n]
 		for i, v := range src {
-			binary.LittleEndian.PutUint32(dst[i*4:], cv.value(uint32(v)))
+			putRGB(dst[i*3:], cv.value(uint32(v)))
 		}
 	default:
 		for i := 0; i < n; i++ {
-			binary.LittleEndian.PutUint32(dst[i*4:], cv.pixel(src[i*size:]))
+			putRGB(dst[i*3:], cv.pixel(src[i*size:]))
 		}
+	}
+}
+
+// packRGBX copies the R, G and B bytes of the RGBX pixels of src to dst,
+// four pixels (16 bytes in, 12 out) per step in three word stores: a
+// full-screen Raw update is a million pixels, and byte by byte the
+// conversion costs more than reading them.
+func packRGBX(dst, src []byte) {
+	i, j := 0, 0
+	for ; i+16 <= len(src) && j+12 <= len(dst); i, j = i+16, j+12 {
+		a := binary.LittleEndian.Uint64(src[i:])
+		b := binary.LittleEndian.Uint64(src[i+8:])
+		binary.LittleEndian.PutUint64(dst[j:], a&0xffffff|a>>8&0xffffff000000|b<<48)
+		binary.LittleEndian.PutUint32(dst[j+8:], uint32(b>>16&0xff|b>>24&0xffffff00))
+	}
+	for ; i+4 <= len(src) && j+3 <= len(dst); i, j = i+4, j+3 {
+		dst[j], dst[j+1], dst[j+2] = src[i], src[i+1], src[i+2]
+	}
+}
+
+// putRowRGBA converts n wire pixels of size bytes from src into dst as
+// opaque RGBA, for cursors, which are the only images with alpha.
+func (cv *converter) putRowRGBA(dst, src []byte, n, size int) {
+	dst = dst[:n*4]
+	for i := 0; i < n; i++ {
+		binary.LittleEndian.PutUint32(dst[i*4:], cv.pixel(src[i*size:]))
 	}
 }

@@ -114,10 +114,7 @@ func snapshot(t *testing.T, addr string, cfg Config) *image.RGBA {
 	}
 	cancel()
 	<-done
-	fb := c.Framebuffer()
-	out := image.NewRGBA(fb.Rect)
-	copy(out.Pix, fb.Pix)
-	return out
+	return c.Framebuffer().RGBA()
 }
 
 func TestTigerVNCVncAuth(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"image"
 	"io"
 	"time"
+
+	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // Server-to-client message types.
@@ -221,8 +223,8 @@ func (c *Client) rect(sink Sink) error {
 }
 
 // copyRect copies src to dst inside fb, handling overlap.
-func copyRect(fb *image.RGBA, src image.Rectangle, dst image.Point) {
-	w := src.Dx() * 4
+func copyRect(fb *rgb.Image, src image.Rectangle, dst image.Point) {
+	w := src.Dx() * 3
 	h := src.Dy()
 	if w == 0 || h == 0 {
 		return
@@ -244,23 +246,21 @@ func copyRect(fb *image.RGBA, src image.Rectangle, dst image.Point) {
 	}
 }
 
-// raw reads Raw pixels row by row, straight into the framebuffer when the
-// wire format is RGBX.
+// raw reads Raw pixels row by row into the framebuffer, converting them
+// where they lie in the read buffer when a row fits there: a full-screen
+// update is megabytes, and copying it out first costs as much again.
 func (c *Client) raw(r image.Rectangle) error {
 	w, size := r.Dx(), c.cv.size
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		off := c.fb.PixOffset(r.Min.X, y)
-		dst := c.fb.Pix[off : off+w*4]
-		if c.cv.fast {
-			_, err := io.ReadFull(c.br, dst)
-			// Restore alpha even after a short read: the framebuffer
-			// stays opaque whatever the server sent.
-			for i := 3; i < len(dst); i += 4 {
-				dst[i] = 0xff
-			}
+		dst := c.fb.Pix[off : off+w*3]
+		if n := w * size; n <= c.br.Size() {
+			row, err := c.br.Peek(n)
 			if err != nil {
 				return fmt.Errorf("rfb: read Raw: %w", err)
 			}
+			c.cv.putRow(dst, row, w, size)
+			c.br.Discard(n)
 			continue
 		}
 		row := c.buf(w * size)
@@ -333,7 +333,7 @@ func (c *Client) cursor(hot image.Point, w, h int, sink Sink) error {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	mask := data[w*h*size:]
 	for y := 0; y < h; y++ {
-		c.cv.putRow(img.Pix[y*img.Stride:], data[y*w*size:], w, size)
+		c.cv.putRowRGBA(img.Pix[y*img.Stride:], data[y*w*size:], w, size)
 		for x := 0; x < w; x++ {
 			if mask[y*stride+x/8]&(0x80>>(x%8)) == 0 {
 				o := y*img.Stride + x*4

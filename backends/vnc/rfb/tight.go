@@ -99,7 +99,7 @@ func (c *Client) tightRect(r image.Rectangle) error {
 		for y := 0; y < h; y++ {
 			row := data[y*rowBytes:]
 			off := c.fb.PixOffset(r.Min.X, r.Min.Y+y)
-			dst := c.fb.Pix[off : off+w*4]
+			dst := c.fb.Pix[off : off+w*3]
 			for x := 0; x < w; x++ {
 				var idx int
 				if colors == 2 {
@@ -110,7 +110,7 @@ func (c *Client) tightRect(r image.Rectangle) error {
 				if idx >= colors {
 					return protoErr("Tight palette index %d of %d", idx, colors)
 				}
-				binary.LittleEndian.PutUint32(dst[x*4:], palette[idx])
+				putRGB(dst[x*3:], palette[idx])
 			}
 		}
 	case filterGradient:
@@ -127,7 +127,7 @@ func (c *Client) tightRow(dst, src []byte, w int) {
 	}
 	ts := c.cv.tsize
 	for x := 0; x < w; x++ {
-		binary.LittleEndian.PutUint32(dst[x*4:], c.cv.tpixel(src[x*ts:]))
+		putRGB(dst[x*3:], c.cv.tpixel(src[x*ts:]))
 	}
 }
 
@@ -208,7 +208,7 @@ func (c *Client) tightGradient(r image.Rectangle, data []byte) {
 	}
 	for y := 0; y < r.Dy(); y++ {
 		off := c.fb.PixOffset(r.Min.X, r.Min.Y+y)
-		dst := c.fb.Pix[off : off+w*4]
+		dst := c.fb.Pix[off : off+w*3]
 		cur[0], cur[1], cur[2] = 0, 0, 0
 		for x := 0; x < w; x++ {
 			var d [3]int
@@ -234,7 +234,7 @@ func (c *Client) tightGradient(r image.Rectangle, data []byte) {
 			} else {
 				word = c.cv.value(uint32(comp[0])<<c.cv.rshift | uint32(comp[1])<<c.cv.gshift | uint32(comp[2])<<c.cv.bshift)
 			}
-			binary.LittleEndian.PutUint32(dst[x*4:], word)
+			putRGB(dst[x*3:], word)
 		}
 		prev, cur = cur, prev
 	}
@@ -283,21 +283,21 @@ func (c *Client) tightJPEG(r image.Rectangle) error {
 	case *image.YCbCr:
 		for y := 0; y < b.Dy(); y++ {
 			off := c.fb.PixOffset(r.Min.X, r.Min.Y+y)
-			dst := c.fb.Pix[off : off+r.Dx()*4]
+			dst := c.fb.Pix[off : off+r.Dx()*3]
 			for x := 0; x < b.Dx(); x++ {
 				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
 				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
 				cr, cg, cb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				binary.LittleEndian.PutUint32(dst[x*4:], rgbWord(cr, cg, cb, c.cv.swapT))
+				putRGB(dst[x*3:], rgbWord(cr, cg, cb, c.cv.swapT))
 			}
 		}
 	case *image.Gray:
 		for y := 0; y < b.Dy(); y++ {
 			off := c.fb.PixOffset(r.Min.X, r.Min.Y+y)
-			dst := c.fb.Pix[off : off+r.Dx()*4]
+			dst := c.fb.Pix[off : off+r.Dx()*3]
 			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
 			for x := 0; x < b.Dx(); x++ {
-				binary.LittleEndian.PutUint32(dst[x*4:], rgbWord(row[x], row[x], row[x], false))
+				putRGB(dst[x*3:], rgbWord(row[x], row[x], row[x], false))
 			}
 		}
 	default:
@@ -305,7 +305,7 @@ func (c *Client) tightJPEG(r image.Rectangle) error {
 			for x := 0; x < b.Dx(); x++ {
 				cr, cg, cb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
 				off := c.fb.PixOffset(r.Min.X+x, r.Min.Y+y)
-				binary.LittleEndian.PutUint32(c.fb.Pix[off:], rgbWord(uint8(cr>>8), uint8(cg>>8), uint8(cb>>8), c.cv.swapT))
+				putRGB(c.fb.Pix[off:], rgbWord(uint8(cr>>8), uint8(cg>>8), uint8(cb>>8), c.cv.swapT))
 			}
 		}
 	}

@@ -92,14 +92,14 @@ func (c *Client) zrleTiles(r image.Rectangle, data []byte) error {
 				for y := 0; y < th; y++ {
 					row := data[p : p+stride]
 					off := c.fb.PixOffset(tx, ty+y)
-					dst := c.fb.Pix[off : off+tw*4]
+					dst := c.fb.Pix[off : off+tw*3]
 					for x := 0; x < tw; x++ {
 						bit := x * bits
 						idx := (row[bit/8] >> (8 - bits - bit%8)) & mask
 						if int(idx) >= sub {
 							return protoErr("ZRLE palette index %d of %d", idx, sub)
 						}
-						binary.LittleEndian.PutUint32(dst[x*4:], palette[idx])
+						putRGB(dst[x*3:], palette[idx])
 					}
 					p += stride
 				}
@@ -185,7 +185,7 @@ func (c *Client) zrleRuns(t image.Rectangle, data []byte, p int, palette []uint3
 			// Fill the rest of this row in one go when the run covers it.
 			n := min(run, tw-x)
 			for j := 0; j < n; j++ {
-				binary.LittleEndian.PutUint32(c.fb.Pix[off+j*4:], col)
+				putRGB(c.fb.Pix[off+j*3:], col)
 			}
 			i += n
 			run -= n - 1
