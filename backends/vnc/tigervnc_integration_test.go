@@ -34,9 +34,7 @@ func (s *snapSink) Cursor(image.Point, *image.RGBA)       {}
 func (s *snapSink) Bell()                                 {}
 func (s *snapSink) ServerCutText(string)                  {}
 func (s *snapSink) EndOfUpdate() {
-	fb := s.c.Framebuffer()
-	cp := image.NewRGBA(fb.Rect)
-	copy(cp.Pix, fb.Pix)
+	cp := s.c.Framebuffer().RGBA()
 	s.mu.Lock()
 	s.last, s.at = cp, time.Now()
 	s.mu.Unlock()
