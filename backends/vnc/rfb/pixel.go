@@ -184,11 +184,10 @@ func (cv *converter) putRow(dst, src []byte, n, size int) {
 	}
 }
 
-// packRGBX copies the R, G and B bytes of the RGBX pixels of src to dst,
-// four pixels (16 bytes in, 12 out) per step in three word stores: a
-// full-screen Raw update is a million pixels, and byte by byte the
-// conversion costs more than reading them.
-func packRGBX(dst, src []byte) {
+// packRGBXGo is packRGBX without SIMD: four pixels (16 bytes in, 12 out)
+// per step in two word stores. A full-screen Raw update is a million
+// pixels, and byte by byte the conversion costs more than reading them.
+func packRGBXGo(dst, src []byte) {
 	i, j := 0, 0
 	for ; i+16 <= len(src) && j+12 <= len(dst); i, j = i+16, j+12 {
 		a := binary.LittleEndian.Uint64(src[i:])
