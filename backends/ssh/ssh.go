@@ -314,7 +314,16 @@ func (s *session) startShell(client *gossh.Client) (pty *gossh.Session, stdout, 
 	}
 	s.termMu.Lock()
 	s.pty = pty
+	nc, nr := s.t.Cols(), s.t.Rows()
 	s.termMu.Unlock()
+	if nc != cols || nr != rows {
+		// The display was resized while the shell was starting, when
+		// there was no PTY to tell yet (resize sends WindowChange only
+		// once s.pty is set).
+		if err := pty.WindowChange(nr, nc); err != nil {
+			s.log.Debug("window-change failed", "err", err)
+		}
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
