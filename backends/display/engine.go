@@ -223,7 +223,7 @@ func (e *Engine) copyRect(src image.Rectangle, dst image.Point, apply bool) {
 		return
 	}
 	if apply {
-		moveRect(e.fb, src, d)
+		e.fb.Move(src, src.Min.Add(d))
 	}
 	e.moveShown(src, d)
 	// Clients copy what they show, so wherever fb and prev differed in src
@@ -248,25 +248,6 @@ func (e *Engine) carry(flags []bool, src image.Rectangle, d image.Point) bool {
 		e.markTiles(r, flags)
 	}
 	return len(e.moved) > 0
-}
-
-// moveRect copies the pixels of r, within img, by d, handling overlap.
-func moveRect(img *rgb.Image, r image.Rectangle, d image.Point) {
-	n := 3 * r.Dx()
-	copyRow := func(y int) {
-		s := img.PixOffset(r.Min.X, y)
-		t := img.PixOffset(r.Min.X+d.X, y+d.Y)
-		copy(img.Pix[t:t+n], img.Pix[s:s+n])
-	}
-	if d.Y > 0 {
-		for y := r.Max.Y - 1; y >= r.Min.Y; y-- {
-			copyRow(y)
-		}
-		return
-	}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		copyRow(y)
-	}
 }
 
 // Resize changes the screen size, clamped to 1..MaxSize. The overlapping

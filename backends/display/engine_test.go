@@ -102,7 +102,8 @@ func randomOps(c *client, r *rng, n int) {
 			rr := image.Rect(0, 0, w, h)
 			tmp := rgb.New(rr)
 			copy(tmp.Pix, img.Pix)
-			moveRect(tmp, rr.Intersect(rr.Sub(image.Pt(0, dy))), image.Pt(0, dy))
+			src := rr.Intersect(rr.Sub(image.Pt(0, dy)))
+			tmp.Move(src, src.Min.Add(image.Pt(0, dy)))
 			copy(img.Pix, tmp.Pix)
 			c.e.Damage(rr)
 		case 9:
@@ -269,7 +270,7 @@ func TestScrollBecomesCopy(t *testing.T) {
 			for n := range 5 {
 				if tt.damage {
 					img := c.e.Image()
-					moveRect(img, image.Rect(0, cellH, scrW, scrH), image.Pt(0, -cellH))
+					img.Move(image.Rect(0, cellH, scrW, scrH), image.Pt(0, 0))
 					drawTextLine(img, scrH-cellH, uint64(scrH/cellH+n))
 					c.e.Damage(img.Rect)
 				} else {

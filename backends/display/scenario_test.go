@@ -124,7 +124,7 @@ var scenarios = []scenario{
 	}, func(e *Engine, n int) {
 		// The same scroll, reported as plain damage of the whole screen.
 		img := e.Image()
-		moveRect(img, image.Rect(0, cellH, scrW, scrH), image.Pt(0, -cellH))
+		img.Move(image.Rect(0, cellH, scrW, scrH), image.Pt(0, 0))
 		drawTextLine(img, scrH-cellH, uint64(scrH/cellH+n))
 		e.Damage(img.Rect)
 	}},

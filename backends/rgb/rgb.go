@@ -96,6 +96,30 @@ func (m *Image) Copy(src *Image, r image.Rectangle) {
 	}
 }
 
+// Move copies the pixels of r, which must lie within m, so that r's
+// top-left corner lands on dst (also within m), as RFB's CopyRect and
+// Guacamole's copy do: overlapping rows are read before they are
+// overwritten.
+func (m *Image) Move(r image.Rectangle, dst image.Point) {
+	n, h := 3*r.Dx(), r.Dy()
+	if n <= 0 || h <= 0 {
+		return
+	}
+	row := func(y int) {
+		s, t := m.PixOffset(r.Min.X, r.Min.Y+y), m.PixOffset(dst.X, dst.Y+y)
+		copy(m.Pix[t:t+n], m.Pix[s:s+n]) // copy handles overlap within a row
+	}
+	if dst.Y > r.Min.Y {
+		for y := h - 1; y >= 0; y-- {
+			row(y)
+		}
+		return
+	}
+	for y := range h {
+		row(y)
+	}
+}
+
 // From returns a copy of any image as an Image, dropping alpha; for tests
 // and for producers that draw with image/draw.
 func From(src image.Image) *Image {

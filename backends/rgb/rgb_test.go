@@ -102,3 +102,36 @@ func TestConversions(t *testing.T) {
 	}
 	m.Set(100, 100, color.White) // outside: ignored, no panic
 }
+
+// TestMove checks overlapping and disjoint moves in every direction
+// against a per-pixel model.
+func TestMove(t *testing.T) {
+	for _, tc := range []struct {
+		r   image.Rectangle
+		dst image.Point
+	}{
+		{image.Rect(1, 1, 9, 7), image.Pt(3, 4)},   // down right, overlapping
+		{image.Rect(3, 4, 11, 10), image.Pt(1, 1)}, // up left, overlapping
+		{image.Rect(0, 2, 12, 9), image.Pt(0, 0)},  // a scroll up
+		{image.Rect(0, 0, 12, 7), image.Pt(0, 3)},  // a scroll down
+		{image.Rect(2, 3, 6, 5), image.Pt(7, 0)},   // disjoint, same rows
+		{image.Rect(2, 3, 2, 5), image.Pt(7, 0)},   // empty
+	} {
+		m := New(image.Rect(0, 0, 12, 10))
+		ref := reference{}
+		for p := range ref.points(m.Rect) {
+			c := color.RGBA{byte(p.X * 20), byte(p.Y * 25), byte(p.X ^ p.Y), 255}
+			m.Set(p.X, p.Y, c)
+			ref[p] = c
+		}
+		moved := reference{}
+		for p := range ref.points(tc.r) {
+			moved[p.Sub(tc.r.Min).Add(tc.dst)] = ref[p]
+		}
+		for p, c := range moved {
+			ref[p] = c
+		}
+		m.Move(tc.r, tc.dst)
+		ref.check(t, m)
+	}
+}

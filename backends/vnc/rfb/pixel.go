@@ -158,9 +158,6 @@ func fillRect(fb *rgb.Image, r image.Rectangle, c uint32) {
 // putRow converts n wire pixels of size bytes from src into dst, packed
 // RGB.
 func (cv *converter) putRow(dst, src []byte, n, size int) {
-	if n == 0 {
-		return
-	}
 	switch {
 	case cv.fast && size == 3:
 		copy(dst[:n*3], src[:n*3])

@@ -8,8 +8,6 @@ import (
 	"image"
 	"io"
 	"time"
-
-	"github.com/goguacd/goguacd/backends/rgb"
 )
 
 // Server-to-client message types.
@@ -201,7 +199,7 @@ func (c *Client) rect(sink Sink) error {
 		if !src.In(c.fb.Rect) {
 			return protoErr("CopyRect source %v outside framebuffer", src)
 		}
-		copyRect(c.fb, src, r.Min)
+		c.fb.Move(src, r.Min)
 		sink.CopyRect(src, r.Min)
 		return nil
 	case encHextile:
@@ -222,55 +220,25 @@ func (c *Client) rect(sink Sink) error {
 	return nil
 }
 
-// copyRect copies src to dst inside fb, handling overlap.
-func copyRect(fb *rgb.Image, src image.Rectangle, dst image.Point) {
-	w := src.Dx() * 3
-	h := src.Dy()
-	if w == 0 || h == 0 {
-		return
-	}
-	// Walk rows bottom-up when moving down so overlapping rows are read
-	// before they are overwritten; copy() handles overlap within a row.
-	if dst.Y > src.Min.Y {
-		for y := h - 1; y >= 0; y-- {
-			so := fb.PixOffset(src.Min.X, src.Min.Y+y)
-			do := fb.PixOffset(dst.X, dst.Y+y)
-			copy(fb.Pix[do:do+w], fb.Pix[so:so+w])
-		}
-		return
-	}
-	for y := 0; y < h; y++ {
-		so := fb.PixOffset(src.Min.X, src.Min.Y+y)
-		do := fb.PixOffset(dst.X, dst.Y+y)
-		copy(fb.Pix[do:do+w], fb.Pix[so:so+w])
-	}
-}
-
 // raw reads Raw pixels row by row into the framebuffer, converting them
-// where they lie in the read buffer when a row fits there: a full-screen
-// update is megabytes, and copying it out first costs as much again.
+// where they lie in the read buffer: a full-screen update is megabytes,
+// and copying it out first costs as much again.
 func (c *Client) raw(r image.Rectangle) error {
 	w, size := r.Dx(), c.cv.size
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		off := c.fb.PixOffset(r.Min.X, y)
-		dst := c.fb.Pix[off : off+w*3]
-		if n := w * size; n <= c.br.Size() {
-			row, err := c.br.Peek(n)
-			if err != nil {
-				return fmt.Errorf("rfb: read Raw: %w", err)
-			}
-			c.cv.putRow(dst, row, w, size)
-			c.br.Discard(n)
-			continue
-		}
-		row := c.buf(w * size)
-		if _, err := io.ReadFull(c.br, row); err != nil {
+		row, err := c.br.Peek(w * size)
+		if err != nil {
 			return fmt.Errorf("rfb: read Raw: %w", err)
 		}
-		c.cv.putRow(dst, row, w, size)
+		c.cv.putRow(c.fb.Pix[off:off+w*3], row, w, size)
+		c.br.Discard(len(row))
 	}
 	return nil
 }
+
+// Every Raw row fits the read buffer, so raw can Peek it whole.
+var _ [readBuffer - 4*MaxDimension]struct{}
 
 // buf returns the scratch buffer resized to n bytes.
 func (c *Client) buf(n int) []byte {
